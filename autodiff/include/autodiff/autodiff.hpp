@@ -1,0 +1,11 @@
+// The whole autodiff API: Var, the ops, backward/grad, gradcheck.
+//
+//   #include <autodiff/autodiff.hpp>
+//   ad::Var<float> W(xt::xarray<float>{{1, -2}, {3, 4}}, true);
+//   auto loss = ad::sum(ad::square(W)) + 0.001f * ad::sum(ad::abs(W));
+//   ad::backward(loss);   // W.grad().value() == 2W + 0.001 sign(W)
+#pragma once
+
+#include "autodiff/gradcheck.hpp"
+#include "autodiff/ops.hpp"
+#include "autodiff/var.hpp"
