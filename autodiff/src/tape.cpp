@@ -313,11 +313,20 @@ std::vector<Var<T>> sweep(const char* api, const Var<T>& y, const Var<T>* seed, 
       target_index.emplace_back(x.node(), i);
     }
   }
+  // A target is "used" when the sweep reaches it, even if the gradient arriving is zero (the
+  // second derivative of relu, say): as in PyTorch, only unreachable inputs are errors.
+  std::vector<bool> reached(target_index.size(), false);
   auto deliver = [&](const Node<T>* n, const Var<T>& g) {
     for (const auto& [node, i] : target_index) {
       if (node == n) results[i] = g;
     }
   };
+  auto mark_reached = [&](const Node<T>* n) {
+    for (const auto& [node, i] : target_index) {
+      if (node == n) reached[i] = true;
+    }
+  };
+  mark_reached(y.node());
 
   GradModeGuard mode(create_graph);
   SweepingFlag sweeping(tape.sweeping);
@@ -343,10 +352,16 @@ std::vector<Var<T>> sweep(const char* api, const Var<T>& y, const Var<T>* seed, 
 
     grads.assign(r.inputs.size(), Var<T>());
     BackwardContext<T> ctx{r.inputs, out, g, grads};
-    r.backward(ctx);
+    try {
+      r.backward(ctx);
+    } catch (const AnomalyError& e) {
+      throw AnomalyError(std::string(e.what()) + ", in the backward of op '" + r.op + "'");
+    }
 
     for (std::size_t j = 0; j < r.inputs.size(); ++j) {
-      if (!grads[j].defined() || !r.inputs[j].requires_grad()) continue;
+      if (!r.inputs[j].requires_grad()) continue;
+      if (targets) mark_reached(r.inputs[j].node());
+      if (!grads[j].defined()) continue;
       const std::shared_ptr<Node<T>>& in = r.inputs[j].node_ptr();
       if (!fits(grads[j], in->value)) {
         throw ShapeError(std::string(api) + ": backward of op '" + r.op + "' gave a gradient of shape " +
@@ -388,7 +403,7 @@ std::vector<Var<T>> sweep(const char* api, const Var<T>& y, const Var<T>* seed, 
   if (targets) {
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (results[i].defined()) continue;
-      if (!options.allow_unused) {
+      if (!reached[i] && !options.allow_unused) {
         throw GraphError(std::string(api) + ": input " + std::to_string(i) + " (shape " +
                          shape_str((*targets)[i].shape()) +
                          ") was not used to compute the output; pass allow_unused to get zeros");

@@ -1,0 +1,61 @@
+// Shared helpers for the autodiff tests: random inputs kept away from kinks, and first- plus
+// second-order gradient checks with the project's tolerances passed by name.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <autodiff/autodiff.hpp>
+
+namespace test {
+
+using Array = xt::xarray<double>;
+using V = ad::Var<double>;
+using Inputs = std::vector<V>;
+
+// The tolerances of the project's correctness discipline.
+inline const ad::GradcheckOptions tolerances{.eps = 1e-6, .atol = 1e-5, .rtol = 1e-3};
+
+// Uniform values in [lo, hi] whose magnitude is at least min_abs, so |x| and relu stay off their
+// kinks by much more than the central-difference step.
+inline Array random_array(const ad::Shape& shape, unsigned seed, double lo = -2, double hi = 2, double min_abs = 0.1) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(lo, hi);
+  Array a = Array::from_shape(shape);
+  for (auto& e : a) {
+    do e = u(rng);
+    while (std::abs(e) < min_abs);
+  }
+  return a;
+}
+
+// Positive values in [lo, hi] (log, sqrt, division).
+inline Array positive_array(const ad::Shape& shape, unsigned seed, double lo = 0.5, double hi = 2) {
+  return random_array(shape, seed, lo, hi, 0);
+}
+
+// Checks f's first and second derivatives at `inputs`.
+#define CHECK_GRADIENTS(f, ...)                                                               \
+  do {                                                                                        \
+    const std::vector<test::Array> inputs_{__VA_ARGS__};                                      \
+    const auto first_ = ad::gradcheck(f, inputs_, test::tolerances);                          \
+    BOOST_CHECK_MESSAGE(first_.ok, first_.message);                                           \
+    const auto second_ = ad::gradgradcheck(f, inputs_, test::tolerances);                     \
+    BOOST_CHECK_MESSAGE(second_.ok, second_.message);                                         \
+  } while (0)
+
+// Checks that two arrays have the same shape and agree elementwise within atol + rtol * |b|.
+inline void check_close(const Array& a, const Array& b, double atol = 1e-12, double rtol = 1e-12) {
+  BOOST_REQUIRE_MESSAGE(a.shape() == b.shape(),
+                        "shapes differ: " + ad::shape_str(a.shape()) + " vs " + ad::shape_str(b.shape()));
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double x = a.data()[i], y = b.data()[i];
+    BOOST_CHECK_MESSAGE(std::abs(x - y) <= atol + rtol * std::abs(y),
+                        "element " << i << ": " << x << " vs " << y);
+  }
+}
+
+}  // namespace test
