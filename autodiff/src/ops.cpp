@@ -533,7 +533,22 @@ Var<T> transpose(const Var<T>& x) {
 // ---- shape -----------------------------------------------------------------------------------
 
 template <class T>
-Var<T> reshape(const Var<T>& x, const Shape& shape) {
+Var<T> reshape(const Var<T>& x, const Shape& requested) {
+  Shape shape = requested;
+  const auto inferred = std::find(shape.begin(), shape.end(), infer);
+  if (inferred != shape.end()) {
+    if (std::find(inferred + 1, shape.end(), infer) != shape.end()) {
+      throw ShapeError("reshape: more than one inferred (-1) entry in the target shape");
+    }
+    std::size_t known = 1;
+    for (auto d : shape) known *= d == infer ? 1 : d;
+    if (known == 0 || x.size() % known != 0) {
+      throw ShapeError("reshape: cannot infer an entry to reshape " + shape_str(x.shape()) + " (" +
+                       std::to_string(x.size()) + " elements) with " + std::to_string(known) +
+                       " elements in the other entries");
+    }
+    *inferred = x.size() / known;
+  }
   const std::size_t n = std::accumulate(shape.begin(), shape.end(), std::size_t(1), std::multiplies<>());
   if (n != x.size()) {
     throw ShapeError("reshape: cannot reshape " + shape_str(x.shape()) + " (" + std::to_string(x.size()) +
@@ -752,11 +767,13 @@ Var<T> logsumexp(const Var<T>& x, const Axes& axes, bool keepdims) {
 
 template <class T>
 Var<T> softmax(const Var<T>& x, std::ptrdiff_t axis) {
+  normalize_axis("softmax", axis, x.dim());
   return exp(log_softmax(x, axis));
 }
 
 template <class T>
 Var<T> log_softmax(const Var<T>& x, std::ptrdiff_t axis) {
+  normalize_axis("log_softmax", axis, x.dim());
   return x - logsumexp(x, {axis}, true);
 }
 

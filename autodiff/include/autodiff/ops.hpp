@@ -66,7 +66,9 @@ template <class T> Var<T> transpose(const Var<T>& x);  // reverses the axes
 template <class T> Var<T> transpose(const Var<T>& x, const std::vector<std::size_t>& permutation);
 
 // ---- shape -----------------------------------------------------------------------------------
-template <class T> Var<T> reshape(const Var<T>& x, const Shape& shape);  // one -1 entry allowed
+// One entry may be ad::infer (size_t(-1)): it becomes whatever makes the element count match.
+inline constexpr std::size_t infer = static_cast<std::size_t>(-1);
+template <class T> Var<T> reshape(const Var<T>& x, const Shape& shape);
 template <class T> Var<T> flatten(const Var<T>& x, std::size_t start_axis = 0);  // keeps axes before start_axis
 template <class T> Var<T> broadcast_to(const Var<T>& x, const Shape& shape);
 // Sums x down to `shape` (the inverse of broadcasting `shape` up to x's shape).

@@ -1,0 +1,300 @@
+#define BOOST_TEST_MODULE linalg
+#include <boost/test/unit_test.hpp>
+
+#include "autodiff/check.hpp"
+
+#include <cmath>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace {
+
+using test::Array;
+using test::Inputs;
+using test::V;
+using ArrayF = xt::xarray<float>;
+
+V leaf(const Array& a) { return V(a, true); }
+
+std::string shape_of(const V& v) { return ad::shape_str(v.shape()); }
+
+// f() must throw ad::ShapeError whose message contains every string in `needles`.
+template <class F>
+void check_shape_error(F&& f, const std::vector<std::string>& needles) {
+  try {
+    f();
+    BOOST_ERROR("expected ad::ShapeError, but nothing was thrown");
+  } catch (const ad::ShapeError& e) {
+    const std::string msg = e.what();
+    for (const auto& n : needles) {
+      BOOST_CHECK_MESSAGE(msg.find(n) != std::string::npos, "message \"" << msg << "\" does not contain \"" << n << "\"");
+    }
+  } catch (const std::exception& e) {
+    BOOST_ERROR("expected ad::ShapeError, got another exception: " << e.what());
+  }
+}
+
+// The 2-D transpose by a plain loop.
+Array loop_transpose(const Array& a) {
+  Array t = Array::from_shape({a.shape()[1], a.shape()[0]});
+  for (std::size_t i = 0; i < a.shape()[0]; ++i)
+    for (std::size_t j = 0; j < a.shape()[1]; ++j) t(j, i) = a(i, j);
+  return t;
+}
+
+// a · b by the naive triple loop.
+Array naive_matmul(const Array& a, const Array& b) {
+  const std::size_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+  Array c = xt::zeros<double>({m, n});
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j)
+      for (std::size_t p = 0; p < k; ++p) c(i, j) += a(i, p) * b(p, j);
+  return c;
+}
+
+// Stored operand for op(x) of shape (rows, cols): x itself, or a (cols, rows) array when transposed.
+Array stored(const Array& op_value, bool transposed) { return transposed ? loop_transpose(op_value) : op_value; }
+
+struct Flags {
+  bool ta, tb;
+};
+const std::vector<Flags> all_flags{{false, false}, {false, true}, {true, false}, {true, true}};
+
+}  // namespace
+
+// ---- matmul ------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(matmul_forward_matches_naive_loop_for_all_transpose_flags) {
+  // op(A) is (3, 4), op(B) is (4, 2).
+  const Array opa = test::random_array({3, 4}, 1);
+  const Array opb = test::random_array({4, 2}, 2);
+  const Array ref = naive_matmul(opa, opb);
+  for (const auto& fl : all_flags) {
+    BOOST_TEST_CONTEXT("transpose_a " << fl.ta << ", transpose_b " << fl.tb) {
+      V a(stored(opa, fl.ta)), b(stored(opb, fl.tb));
+      V c = ad::matmul(a, b, fl.ta, fl.tb);
+      BOOST_TEST(shape_of(c) == "(3, 2)");
+      test::check_close(c.value(), ref, 1e-12, 1e-12);
+    }
+  }
+  // Defaults are no transposes; a row times a column, and a column times a row (outer product).
+  test::check_close(ad::matmul(V(opa), V(opb)).value(), ref, 1e-12, 1e-12);
+  const Array row{{1, 2, 3}};
+  Array col{4, 5, 6};
+  col.reshape({3, 1});
+  Array dot{32};
+  dot.reshape({1, 1});
+  test::check_close(ad::matmul(V(row), V(col)).value(), dot);
+  test::check_close(ad::matmul(V(col), V(row)).value(), Array{{4, 8, 12}, {5, 10, 15}, {6, 12, 18}});
+  // A hand-computed product.
+  test::check_close(ad::matmul(V(Array{{1, 2}, {3, 4}}), V(Array{{5, 6}, {7, 8}})).value(), Array{{19, 22}, {43, 50}});
+  test::check_close(ad::matmul(V(Array{{1, 2}, {3, 4}}), V(Array{{5, 6}, {7, 8}}), true, false).value(),
+                    Array{{26, 30}, {38, 44}});
+  test::check_close(ad::matmul(V(Array{{1, 2}, {3, 4}}), V(Array{{5, 6}, {7, 8}}), false, true).value(),
+                    Array{{17, 23}, {39, 53}});
+}
+
+BOOST_AUTO_TEST_CASE(matmul_gradients_for_all_transpose_flags) {
+  const Array opa = test::random_array({3, 4}, 3);
+  const Array opb = test::random_array({4, 2}, 4);
+  const Array seed{{1, -2}, {0.5, 3}, {-1, 2}};  // dL/dC, (3, 2)
+  // d op(A) = G op(B)^T, d op(B) = op(A)^T G; transposed operands get the transposes of these.
+  const Array d_opa = naive_matmul(seed, loop_transpose(opb));
+  const Array d_opb = naive_matmul(loop_transpose(opa), seed);
+  for (const auto& fl : all_flags) {
+    BOOST_TEST_CONTEXT("transpose_a " << fl.ta << ", transpose_b " << fl.tb) {
+      const Array a0 = stored(opa, fl.ta), b0 = stored(opb, fl.tb);
+      V a = leaf(a0), b = leaf(b0);
+      ad::backward(ad::matmul(a, b, fl.ta, fl.tb), V(seed));
+      test::check_close(a.grad().value(), stored(d_opa, fl.ta), 1e-12, 1e-12);
+      test::check_close(b.grad().value(), stored(d_opb, fl.tb), 1e-12, 1e-12);
+
+      const bool ta = fl.ta, tb = fl.tb;
+      auto f = [ta, tb](const Inputs& in) { return ad::matmul(in[0], in[1], ta, tb); };
+      CHECK_GRADIENTS(f, a0, b0);
+    }
+  }
+  // Other non-square shapes: (2, 5) x (5, 3) and an outer product (4, 1) x (1, 3).
+  auto plain = [](const Inputs& in) { return ad::matmul(in[0], in[1]); };
+  CHECK_GRADIENTS(plain, test::random_array({2, 5}, 5), test::random_array({5, 3}, 6));
+  CHECK_GRADIENTS(plain, test::random_array({4, 1}, 7), test::random_array({1, 3}, 8));
+  // A product of a matrix with itself, transposed: gradients from both operands accumulate.
+  auto gram = [](const Inputs& in) { return ad::matmul(in[0], in[0], true, false); };
+  CHECK_GRADIENTS(gram, test::random_array({3, 2}, 9));
+}
+
+BOOST_AUTO_TEST_CASE(matmul_float_matches_double) {
+  // Positive entries: no cancellation, so a relative comparison is meaningful.
+  const ArrayF af = xt::cast<float>(test::positive_array({5, 7}, 10));
+  const ArrayF bf = xt::cast<float>(test::positive_array({7, 3}, 11));
+  const Array ad_ = xt::cast<double>(af), bd = xt::cast<double>(bf);
+  for (const auto& fl : all_flags) {
+    BOOST_TEST_CONTEXT("transpose_a " << fl.ta << ", transpose_b " << fl.tb) {
+      const ArrayF sa = xt::cast<float>(stored(ad_, fl.ta)), sb = xt::cast<float>(stored(bd, fl.tb));
+      const ad::Var<float> cf = ad::matmul(ad::Var<float>(sa), ad::Var<float>(sb), fl.ta, fl.tb);
+      const V cd = ad::matmul(V(stored(ad_, fl.ta)), V(stored(bd, fl.tb)), fl.ta, fl.tb);
+      BOOST_TEST(shape_of(V(Array(xt::cast<double>(cf.value())))) == "(5, 3)");
+      test::check_close(xt::cast<double>(cf.value()), cd.value(), 0, 1e-5);
+      test::check_close(cd.value(), naive_matmul(ad_, bd), 1e-12, 1e-12);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(matmul_shape_errors_name_the_op_and_both_shapes) {
+  V a(test::random_array({3, 4}, 12)), b(test::random_array({5, 2}, 13));
+  check_shape_error([&] { ad::matmul(a, b); }, {"matmul", "(3, 4)", "(5, 2)"});
+  // With flags: op(A) = (4, 3) does not fit (4, 2), (3, 4) does not fit op(B) = (2, 4), and
+  // op(B2) = (2, 4) does not fit (3, 4).
+  V b2(test::random_array({4, 2}, 14));
+  check_shape_error([&] { ad::matmul(a, b2, true, false); }, {"matmul", "(3, 4)", "(4, 2)"});
+  check_shape_error([&] { ad::matmul(a, b2, false, true); }, {"matmul", "(3, 4)", "(4, 2)"});
+  check_shape_error([&] { ad::matmul(b2, a, true, false); }, {"matmul", "(4, 2)", "(3, 4)"});
+  // Operands that are not 2-D.
+  V v1(Array{1, 2, 3}), m32(test::random_array({3, 2}, 15)), t3(test::random_array({2, 3, 4}, 16));
+  V s = V::scalar(2.0);
+  check_shape_error([&] { ad::matmul(v1, m32); }, {"matmul", "(3,)", "(3, 2)"});
+  check_shape_error([&] { ad::matmul(a, V(Array{1, 2, 3, 4})); }, {"matmul", "(3, 4)", "(4,)"});
+  check_shape_error([&] { ad::matmul(t3, b2); }, {"matmul", "(2, 3, 4)", "(4, 2)"});
+  check_shape_error([&] { ad::matmul(s, a); }, {"matmul", "()", "(3, 4)"});
+}
+
+BOOST_AUTO_TEST_CASE(matmul_with_empty_inner_dimension_gives_zeros) {
+  V a(Array::from_shape({3, 0}), true), b(Array::from_shape({0, 2}), true);
+  V c = ad::matmul(a, b);
+  BOOST_TEST(shape_of(c) == "(3, 2)");
+  test::check_close(c.value(), xt::zeros<double>({3, 2}));
+  ad::backward(ad::sum(c));
+  BOOST_TEST(ad::shape_str(a.grad().shape()) == "(3, 0)");
+  BOOST_TEST(ad::shape_str(b.grad().shape()) == "(0, 2)");
+
+  // The same through the transpose flags: stored (0, 3) and (2, 0).
+  V at(Array::from_shape({0, 3})), bt(Array::from_shape({2, 0}));
+  V ct = ad::matmul(at, bt, true, true);
+  BOOST_TEST(shape_of(ct) == "(3, 2)");
+  test::check_close(ct.value(), xt::zeros<double>({3, 2}));
+
+  // Empty outer dimensions give empty results.
+  V e = ad::matmul(V(Array::from_shape({0, 4})), V(test::random_array({4, 2}, 17)));
+  BOOST_TEST(shape_of(e) == "(0, 2)");
+}
+
+// ---- transpose ---------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(transpose_2d) {
+  const Array x0{{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 11, 12}};
+  V x = leaf(x0);
+  V t = ad::transpose(x);
+  BOOST_TEST(shape_of(t) == "(4, 3)");
+  test::check_close(t.value(), Array{{1, 5, 9}, {2, 6, 10}, {3, 7, 11}, {4, 8, 12}});
+  test::check_close(ad::transpose(x, {1, 0}).value(), t.value());
+  test::check_close(ad::transpose(x, {0, 1}).value(), x0);
+
+  const Array seed = test::random_array({4, 3}, 18);
+  ad::backward(t, V(seed));
+  test::check_close(x.grad().value(), loop_transpose(seed));
+
+  auto f = [](const Inputs& in) { return ad::transpose(in[0]); };
+  CHECK_GRADIENTS(f, test::random_array({3, 4}, 19));
+  // transpose composed with matmul: x^T x.
+  auto g = [](const Inputs& in) { return ad::matmul(ad::transpose(in[0]), in[0]); };
+  CHECK_GRADIENTS(g, test::random_array({3, 2}, 20));
+}
+
+BOOST_AUTO_TEST_CASE(transpose_3d_permutation) {
+  const Array x0 = test::random_array({2, 3, 4}, 21);
+  V x = leaf(x0);
+  // permutation {1, 2, 0}: y(a, b, c) = x(c, a, b), of shape (3, 4, 2).
+  V y = ad::transpose(x, {1, 2, 0});
+  BOOST_TEST(shape_of(y) == "(3, 4, 2)");
+  Array ref = Array::from_shape({3, 4, 2});
+  for (std::size_t a = 0; a < 3; ++a)
+    for (std::size_t b = 0; b < 4; ++b)
+      for (std::size_t c = 0; c < 2; ++c) ref(a, b, c) = x0(c, a, b);
+  test::check_close(y.value(), ref);
+
+  // The default reverses the axes: z(a, b, c) = x(c, b, a), of shape (4, 3, 2).
+  V z = ad::transpose(x);
+  BOOST_TEST(shape_of(z) == "(4, 3, 2)");
+  Array refz = Array::from_shape({4, 3, 2});
+  for (std::size_t a = 0; a < 4; ++a)
+    for (std::size_t b = 0; b < 3; ++b)
+      for (std::size_t c = 0; c < 2; ++c) refz(a, b, c) = x0(c, b, a);
+  test::check_close(z.value(), refz);
+
+  // Gradient by value: the seed permuted back.
+  const Array seed = test::random_array({3, 4, 2}, 22);
+  ad::backward(y, V(seed));
+  Array expected = Array::from_shape({2, 3, 4});
+  for (std::size_t a = 0; a < 3; ++a)
+    for (std::size_t b = 0; b < 4; ++b)
+      for (std::size_t c = 0; c < 2; ++c) expected(c, a, b) = seed(a, b, c);
+  test::check_close(x.grad().value(), expected);
+
+  auto f1 = [](const Inputs& in) { return ad::transpose(in[0], {1, 2, 0}); };
+  auto f2 = [](const Inputs& in) { return ad::transpose(in[0]); };
+  auto f3 = [](const Inputs& in) { return ad::transpose(in[0], {2, 0, 1}) * ad::transpose(in[0], {2, 0, 1}); };
+  CHECK_GRADIENTS(f1, x0);
+  CHECK_GRADIENTS(f2, x0);
+  CHECK_GRADIENTS(f3, x0);
+}
+
+BOOST_AUTO_TEST_CASE(transpose_rejects_bad_permutations) {
+  V x(test::random_array({2, 3, 4}, 23));
+  check_shape_error([&] { ad::transpose(x, {0, 0, 1}); }, {"transpose", "(2, 3, 4)"});
+  check_shape_error([&] { ad::transpose(x, {1, 0}); }, {"transpose", "(2, 3, 4)"});
+  check_shape_error([&] { ad::transpose(x, {0, 1, 3}); }, {"transpose", "(2, 3, 4)"});
+}
+
+// ---- a composite: regularized linear regression -----------------------------------------------
+
+BOOST_AUTO_TEST_CASE(linear_regression_loss_matches_closed_form_gradient) {
+  constexpr double lam = 0.1;
+  auto loss = [](const Inputs& in) {
+    const V& X = in[0];
+    const V& W = in[1];
+    const V& b = in[2];
+    const V& y = in[3];
+    return ad::mean(ad::square(ad::matmul(X, W) + b - y)) + lam * ad::sum(ad::abs(W)) +
+           lam * ad::sum(ad::square(W));
+  };
+  const Array X0 = test::random_array({5, 3}, 24);
+  const Array W0 = test::random_array({3, 2}, 25);  // |W| >= 0.1: away from the kink of abs
+  const Array b0 = test::random_array({2}, 26);
+  const Array y0 = test::random_array({5, 2}, 27);
+  CHECK_GRADIENTS(loss, X0, W0, b0, y0);
+
+  V X(X0), W = leaf(W0), b = leaf(b0), y(y0);
+  V L = loss({X, W, b, y});
+  BOOST_TEST(shape_of(L) == "()");
+
+  // Forward by loops.
+  const Array pred = naive_matmul(X0, W0);
+  Array r = Array::from_shape({5, 2});
+  double se = 0, l1 = 0, l2 = 0;
+  for (std::size_t i = 0; i < 5; ++i)
+    for (std::size_t j = 0; j < 2; ++j) {
+      r(i, j) = pred(i, j) + b0(j) - y0(i, j);
+      se += r(i, j) * r(i, j);
+    }
+  for (double w : W0) {
+    l1 += std::abs(w);
+    l2 += w * w;
+  }
+  const double N = 10;  // elements of the residual
+  BOOST_TEST(L.item() == se / N + lam * l1 + lam * l2, boost::test_tools::tolerance(1e-12));
+
+  // dL/dW = 2/N X^T r + lam sign(W) + 2 lam W;  dL/db = 2/N sum_i r(i, :).
+  ad::backward(L);
+  const Array xtr = naive_matmul(loop_transpose(X0), r);
+  Array gW = Array::from_shape({3, 2});
+  for (std::size_t i = 0; i < 3; ++i)
+    for (std::size_t j = 0; j < 2; ++j) {
+      gW(i, j) = 2 / N * xtr(i, j) + lam * (W0(i, j) > 0 ? 1 : -1) + 2 * lam * W0(i, j);
+    }
+  test::check_close(W.grad().value(), gW, 1e-12, 1e-10);
+  Array gb = xt::zeros<double>({2});
+  for (std::size_t i = 0; i < 5; ++i)
+    for (std::size_t j = 0; j < 2; ++j) gb(j) += 2 / N * r(i, j);
+  test::check_close(b.grad().value(), gb, 1e-12, 1e-10);
+}
