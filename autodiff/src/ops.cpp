@@ -29,6 +29,15 @@ Shape to_shape(const S& s) {
   return Shape(s.begin(), s.end());
 }
 
+// xtensor 0.24 with xsimd miscomputes comparisons and where() when an operand is broadcast
+// along the last axis (wrong elements, no error). Every operand of a comparison or selection
+// is therefore materialized at the full shape first.
+template <class E>
+auto full(const E& e, const Shape& shape) {
+  using V = typename std::decay_t<E>::value_type;
+  return xt::xarray<V>(xt::broadcast(e, shape));
+}
+
 // numpy's broadcasting rule, with an error that names the op and both shapes.
 template <class S1, class S2>
 Shape broadcast_shapes(const char* op, const S1& a, const S2& b) {
@@ -308,7 +317,7 @@ Var<T> max_axes(const Var<T>& x, const std::vector<std::size_t>& axes, bool keep
   return make_output<T>("max", std::move(v), {&x}, [axes, keepdims, m](BackwardContext<T>& c) {
     // The gradient goes to the maximal elements, split evenly among ties.
     const Array<T>& xv = c.in[0].value();
-    Array<T> mask = xt::cast<T>(xt::equal(xv, m));
+    Array<T> mask = xt::cast<T>(xt::equal(xv, full(m, to_shape(xv.shape()))));
     const Array<T> count = reduce::reduce_keepdims<reduce::Sum>(mask, axes);
     mask /= count;
     const Shape kshape = keepdims_shape(xv.shape(), axes);
@@ -423,10 +432,13 @@ Var<T> clip(const Var<T>& x, Scalar<T> lo, Scalar<T> hi) {
 }
 
 template <class T>
-Var<T> where(const xt::xarray<bool>& mask, const Var<T>& a, const Var<T>& b) {
+Var<T> where(const xt::xarray<bool>& mask_in, const Var<T>& a, const Var<T>& b) {
   const Shape ab = broadcast_shapes("where", a.shape(), b.shape());
-  broadcast_shapes("where", mask.shape(), ab);
-  Array<T> v = xt::where(mask, a.value(), b.value());
+  const Shape shape = broadcast_shapes("where", mask_in.shape(), ab);
+  const bool same = a.shape() == b.shape() && mask_in.shape() == a.shape();
+  xt::xarray<bool> mask = same ? mask_in : full(mask_in, shape);
+  Array<T> v = same ? Array<T>(xt::where(mask, a.value(), b.value()))
+                    : Array<T>(xt::where(mask, full(a.value(), shape), full(b.value(), shape)));
   return make_output<T>("where", std::move(v), {&a, &b}, [mask](BackwardContext<T>& c) {
     const Var<T> zero = Var<T>::scalar(T(0));
     if (c.needs(0)) c.grads[0] = sum_to_shape(ad::where(mask, c.g, zero), to_shape(c.in[0].shape()));
@@ -436,14 +448,14 @@ Var<T> where(const xt::xarray<bool>& mask, const Var<T>& a, const Var<T>& b) {
 
 template <class T>
 Var<T> maximum(const Var<T>& a, const Var<T>& b) {
-  broadcast_shapes("maximum", a.shape(), b.shape());
-  return ad::where(xt::xarray<bool>(a.value() >= b.value()), a, b);  // a tie goes to a
+  const Shape s = broadcast_shapes("maximum", a.shape(), b.shape());
+  return ad::where(xt::xarray<bool>(full(a.value(), s) >= full(b.value(), s)), a, b);  // a tie goes to a
 }
 
 template <class T>
 Var<T> minimum(const Var<T>& a, const Var<T>& b) {
-  broadcast_shapes("minimum", a.shape(), b.shape());
-  return ad::where(xt::xarray<bool>(a.value() <= b.value()), a, b);  // a tie goes to a
+  const Shape s = broadcast_shapes("minimum", a.shape(), b.shape());
+  return ad::where(xt::xarray<bool>(full(a.value(), s) <= full(b.value(), s)), a, b);  // a tie goes to a
 }
 
 // ---- activations -----------------------------------------------------------------------------
@@ -779,7 +791,23 @@ Var<T> log_softmax(const Var<T>& x, std::ptrdiff_t axis) {
 
 template <class T>
 Var<T> l1_norm(const Var<T>& x) {
-  return sum(abs(x));
+  // One pass forward (no |x| temporary) and one backward (g * sign(x), fused).
+  Array<T> v = Array<T>::from_shape({});
+  const T* p = x.value().data();
+  const std::size_t n = x.size();
+  constexpr std::size_t lanes = 16;
+  T acc[lanes] = {};
+  std::size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    for (std::size_t l = 0; l < lanes; ++l) acc[l] += std::abs(p[i + l]);
+  }
+  T total = 0;
+  for (; i < n; ++i) total += std::abs(p[i]);
+  for (auto a : acc) total += a;
+  v() = total;
+  return make_output<T>("l1_norm", std::move(v), {&x}, [](BackwardContext<T>& c) {
+    c.grads[0] = mul_slope(c.g, c.in[0], SlopeOf<T>{Slope::abs}, "abs_backward");
+  });
 }
 
 template <class T>

@@ -68,7 +68,7 @@ class Var {
   const Array& value() const;
   // Mutable access for in-place updates (optimizers, initializers). Bumps the value's version:
   // backward refuses to use a record whose saved input was modified after it was recorded.
-  Array& mutable_value();
+  Array& mutable_value() const;  // a handle: const-ness of the handle, not of the value
   const typename Array::shape_type& shape() const { return value().shape(); }
   std::size_t size() const { return value().size(); }
   std::size_t dim() const { return value().dimension(); }

@@ -1,0 +1,418 @@
+#define BOOST_TEST_MODULE elementwise
+#include <boost/test/unit_test.hpp>
+
+#include "autodiff/check.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace {
+
+using test::Array;
+using test::Inputs;
+using test::V;
+using Mask = xt::xarray<bool>;
+
+Array grad_value(const V& x) {
+  BOOST_REQUIRE_MESSAGE(x.grad().defined(), "no gradient was accumulated");
+  return x.grad().value();
+}
+
+// d/dx sum(f(x)) at x, through backward.
+Array grad_of_sum(const std::function<V(const V&)>& f, const Array& x) {
+  V leaf(x, true);
+  ad::backward(ad::sum(f(leaf)));
+  return grad_value(leaf);
+}
+
+// f applied elementwise to a copy of x with a plain scalar function.
+Array map(const Array& x, const std::function<double(double)>& f) {
+  Array r = x;
+  for (auto& e : r) e = f(e);
+  return r;
+}
+
+// Moves every element of x at least `gap` away from each of the points.
+Array keep_away(Array x, std::initializer_list<double> points, double gap = 0.1) {
+  for (auto& e : x) {
+    for (double p : points) {
+      if (std::abs(e - p) < gap) e = e < p ? p - 2 * gap : p + 2 * gap;
+    }
+  }
+  return x;
+}
+
+// An (n, 1) boolean column; Mask{{true}, {false}} would be ambiguous.
+Mask mask_column(std::initializer_list<bool> values) {
+  Mask m = Mask::from_shape({values.size(), 1});
+  std::copy(values.begin(), values.end(), m.begin());
+  return m;
+}
+
+// b = a + d with |d| >= 0.2 elementwise: the operands of maximum/minimum stay apart.
+Array apart_from(const Array& a, unsigned seed) {
+  return a + test::random_array(ad::Shape(a.shape().begin(), a.shape().end()), seed, -1, 1, 0.2);
+}
+
+}  // namespace
+
+// ---- pow -------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(pow_gradients) {
+  const Array x = test::positive_array({3, 4}, 1);
+  for (double p : {0.5, 2.0, 3.0, -1.0, 1.5, -0.5, 1.0, 0.0, -2.5}) {
+    BOOST_TEST_CONTEXT("exponent " << p) {
+      const auto f = [p](const Inputs& in) { return ad::pow(in[0], p); };
+      CHECK_GRADIENTS(f, x);
+      // Composed with another input, so the second derivative mixes both.
+      const auto g = [p](const Inputs& in) { return ad::pow(in[0], p) * in[1]; };
+      CHECK_GRADIENTS(g, x, test::random_array({3, 4}, 2));
+    }
+  }
+  // Integer exponents are fine on negative inputs too.
+  const Array xn = test::random_array({3, 4}, 3, -2, 2, 0.3);
+  for (double p : {2.0, 3.0, -1.0}) {
+    BOOST_TEST_CONTEXT("exponent " << p << " on inputs of both signs") {
+      const auto f = [p](const Inputs& in) { return ad::pow(in[0], p); };
+      CHECK_GRADIENTS(f, xn);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(pow_values) {
+  const Array x = test::positive_array({3, 4}, 4);
+  for (double p : {0.5, 2.0, 3.0, -1.0, 1.5, 1.0}) {
+    BOOST_TEST_CONTEXT("exponent " << p) {
+      test::check_close(ad::pow(V(x), p).value(), map(x, [p](double e) { return std::pow(e, p); }), 1e-14, 1e-14);
+      test::check_close(grad_of_sum([p](const V& v) { return ad::pow(v, p); }, x),
+                        map(x, [p](double e) { return p * std::pow(e, p - 1); }), 1e-14, 1e-13);
+    }
+  }
+  const Array fixed{4.0, 9.0, 0.25};
+  test::check_close(ad::pow(V(fixed), 0.5).value(), Array{2.0, 3.0, 0.5});
+  test::check_close(ad::pow(V(fixed), -1.0).value(), Array{0.25, 1.0 / 9, 4.0});
+  test::check_close(grad_of_sum([](const V& v) { return ad::pow(v, 3.0); }, fixed), Array{48.0, 243.0, 0.1875});
+  // x^0 = 1 is constant: its gradient is zero (the backward leaves it undefined, as zero).
+  test::check_close(ad::pow(V(x), 0.0).value(), xt::ones<double>({3, 4}));
+  V leaf(fixed, true);
+  const auto gs = ad::grad(ad::sum(ad::pow(leaf, 0.0) + leaf), {leaf});
+  test::check_close(gs[0].value(), Array{1.0, 1.0, 1.0});
+  const auto gz = ad::grad(ad::sum(ad::pow(leaf, 0.0)), {leaf}, {.allow_unused = true});
+  test::check_close(gz[0].value(), Array{0.0, 0.0, 0.0});
+}
+
+// ---- square, sqrt, exp, log ------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(smooth_unary_gradients) {
+  const Array x = test::random_array({3, 4}, 10);
+  const Array xp = test::positive_array({3, 4}, 11);
+  const auto square = [](const Inputs& in) { return ad::square(in[0]); };
+  const auto sqrt = [](const Inputs& in) { return ad::sqrt(in[0]); };
+  const auto exp = [](const Inputs& in) { return ad::exp(in[0]); };
+  const auto log = [](const Inputs& in) { return ad::log(in[0]); };
+  CHECK_GRADIENTS(square, x);
+  CHECK_GRADIENTS(sqrt, xp);
+  CHECK_GRADIENTS(exp, x);
+  CHECK_GRADIENTS(log, xp);
+  // Compositions, where the second derivative flows through saved outputs (exp, sqrt).
+  const auto chain = [](const Inputs& in) {
+    return ad::log(ad::exp(in[0]) + ad::square(in[1])) * ad::sqrt(ad::exp(in[1]) + 1.0);
+  };
+  CHECK_GRADIENTS(chain, x, test::random_array({3, 4}, 12));
+  const auto sum_chain = [](const Inputs& in) { return ad::sum(ad::sqrt(ad::square(in[0]) + 1.0) * in[1]); };
+  CHECK_GRADIENTS(sum_chain, x, test::random_array({3, 4}, 13));
+}
+
+BOOST_AUTO_TEST_CASE(smooth_unary_values) {
+  const Array x = test::random_array({3, 4}, 20);
+  const Array xp = test::positive_array({3, 4}, 21);
+  test::check_close(ad::square(V(x)).value(), map(x, [](double e) { return e * e; }));
+  test::check_close(ad::sqrt(V(xp)).value(), map(xp, [](double e) { return std::sqrt(e); }));
+  test::check_close(ad::exp(V(x)).value(), map(x, [](double e) { return std::exp(e); }), 1e-15, 1e-15);
+  test::check_close(ad::log(V(xp)).value(), map(xp, [](double e) { return std::log(e); }), 1e-15, 1e-15);
+  test::check_close(ad::square(V(Array{-3, 0.5, 0})).value(), Array{9, 0.25, 0});
+  test::check_close(ad::sqrt(V(Array{16, 0.25, 0})).value(), Array{4, 0.5, 0});
+  test::check_close(ad::exp(V(Array{0.0})).value(), Array{1.0});
+  test::check_close(ad::log(V(Array{1.0})).value(), Array{0.0});
+
+  // Gradients by value.
+  test::check_close(grad_of_sum([](const V& v) { return ad::square(v); }, x), Array(2.0 * x));
+  test::check_close(grad_of_sum([](const V& v) { return ad::sqrt(v); }, xp),
+                    map(xp, [](double e) { return 0.5 / std::sqrt(e); }), 1e-15, 1e-14);
+  test::check_close(grad_of_sum([](const V& v) { return ad::exp(v); }, x),
+                    map(x, [](double e) { return std::exp(e); }), 1e-15, 1e-14);
+  test::check_close(grad_of_sum([](const V& v) { return ad::log(v); }, xp),
+                    map(xp, [](double e) { return 1.0 / e; }), 1e-15, 1e-14);
+}
+
+// ---- abs, sign -------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(abs_gradients_and_values) {
+  const Array x = test::random_array({3, 4}, 30);  // |x| >= 0.1, far from the kink
+  const auto f = [](const Inputs& in) { return ad::abs(in[0]); };
+  CHECK_GRADIENTS(f, x);
+  const auto g = [](const Inputs& in) { return ad::abs(in[0]) * in[1] + ad::abs(in[0] * in[1]); };
+  CHECK_GRADIENTS(g, x, test::random_array({3, 4}, 31));
+  test::check_close(ad::abs(V(x)).value(), map(x, [](double e) { return std::abs(e); }));
+  test::check_close(ad::abs(V(Array{-2, 0, 3.5})).value(), Array{2, 0, 3.5});
+}
+
+BOOST_AUTO_TEST_CASE(abs_subgradient_at_zero_is_zero) {
+  test::check_close(grad_of_sum([](const V& v) { return ad::abs(v); }, Array{-2, 0, 3, -0.0}), Array{-1, 0, 1, 0});
+  // Through grad(), and scaled by an upstream gradient.
+  V x(Array{{0, -1}, {2, 0}}, true);
+  const auto gs = ad::grad(ad::sum(ad::abs(x) * 3.0), {x});
+  test::check_close(gs[0].value(), Array{{0, -3}, {3, 0}});
+}
+
+BOOST_AUTO_TEST_CASE(sign_values_and_zero_gradient) {
+  const Array x{{-2, 0, 3}, {0.5, -0.0, -1e-300}};
+  test::check_close(ad::sign(V(x)).value(), Array{{-1, 0, 1}, {1, 0, -1}});
+  // sign' = 0 everywhere, zero included: only the other term contributes.
+  test::check_close(grad_of_sum([](const V& v) { return ad::sign(v) * 5.0 + v * 2.0; }, x),
+                    Array{{2, 2, 2}, {2, 2, 2}});
+  V leaf(x, true);
+  const auto gs = ad::grad(ad::sum(ad::sign(leaf)), {leaf}, {.allow_unused = true});
+  test::check_close(gs[0].value(), xt::zeros<double>({2, 3}));
+  // gradcheck agrees (zero Jacobian for sign, sign(x) for the other factor).
+  const auto f = [](const Inputs& in) { return ad::sign(in[0]) * in[1]; };
+  CHECK_GRADIENTS(f, test::random_array({3, 4}, 40), test::random_array({3, 4}, 41));
+}
+
+// ---- clip ------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(clip_gradients) {
+  const double lo = -0.5, hi = 0.8;
+  // Values on all three pieces, none within 0.1 of a bound.
+  const Array x = keep_away(test::random_array({3, 4}, 50), {lo, hi});
+  BOOST_TEST(xt::any(x < lo));
+  BOOST_TEST(xt::any(x > hi));
+  BOOST_TEST(xt::any(x > lo && x < hi));
+  const auto f = [lo, hi](const Inputs& in) { return ad::clip(in[0], lo, hi); };
+  CHECK_GRADIENTS(f, x);
+  const auto g = [lo, hi](const Inputs& in) { return ad::clip(in[0], lo, hi) * in[0] + in[1]; };
+  CHECK_GRADIENTS(g, x, test::random_array({3, 4}, 51));
+}
+
+BOOST_AUTO_TEST_CASE(clip_values) {
+  const Array x = test::random_array({3, 4}, 52);
+  test::check_close(ad::clip(V(x), -0.5, 0.8).value(), map(x, [](double e) { return std::clamp(e, -0.5, 0.8); }));
+  test::check_close(ad::clip(V(Array{-3, -0.5, 0.1, 0.8, 2}), -0.5, 0.8).value(), Array{-0.5, -0.5, 0.1, 0.8, 0.8});
+  BOOST_CHECK_THROW(ad::clip(V(x), 1.0, -1.0), ad::Error);
+}
+
+BOOST_AUTO_TEST_CASE(clip_gradient_on_closed_interval) {
+  const double lo = -0.5, hi = 0.8;
+  const Array x{-2, -0.5, 0, 0.8, 2, -0.5000001, 0.8000001};
+  test::check_close(grad_of_sum([lo, hi](const V& v) { return ad::clip(v, lo, hi); }, x), Array{0, 1, 1, 1, 0, 0, 0});
+  // A degenerate interval lo == hi still passes the gradient at that one point.
+  test::check_close(grad_of_sum([](const V& v) { return ad::clip(v, 1.0, 1.0); }, Array{0, 1, 2}), Array{0, 1, 0});
+}
+
+// ---- maximum, minimum ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(maximum_minimum_gradients) {
+  const Array a = test::random_array({3, 4}, 60);
+  const Array b = apart_from(a, 61);
+  const auto mx = [](const Inputs& in) { return ad::maximum(in[0], in[1]); };
+  const auto mn = [](const Inputs& in) { return ad::minimum(in[0], in[1]); };
+  CHECK_GRADIENTS(mx, a, b);
+  CHECK_GRADIENTS(mn, a, b);
+  // Second derivatives through a nonlinear function of the chosen operand.
+  const auto nl = [](const Inputs& in) { return ad::square(ad::maximum(in[0], in[1])) * ad::minimum(in[0], in[1]); };
+  CHECK_GRADIENTS(nl, a, b);
+}
+
+BOOST_AUTO_TEST_CASE(maximum_minimum_values) {
+  const Array a = test::random_array({3, 4}, 64);
+  const Array b = test::random_array({3, 4}, 65);
+  test::check_close(ad::maximum(V(a), V(b)).value(), Array(xt::maximum(a, b)));
+  test::check_close(ad::minimum(V(a), V(b)).value(), Array(xt::minimum(a, b)));
+  Array expected_max = a, expected_min = a;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    expected_max.data()[i] = std::max(a.data()[i], b.data()[i]);
+    expected_min.data()[i] = std::min(a.data()[i], b.data()[i]);
+  }
+  test::check_close(ad::maximum(V(a), V(b)).value(), expected_max);
+  test::check_close(ad::minimum(V(a), V(b)).value(), expected_min);
+  test::check_close(ad::maximum(V(Array{{1, 5}, {-2, 0}}), V(Array{3, -1})).value(), Array{{3, 5}, {3, 0}});
+  test::check_close(ad::minimum(V(Array{{1, 5}, {-2, 0}}), V(Array{3, -1})).value(), Array{{1, -1}, {-2, -1}});
+  BOOST_CHECK_THROW(ad::maximum(V(xt::zeros<double>({2, 3})), V(xt::zeros<double>({4}))), ad::ShapeError);
+  BOOST_CHECK_THROW(ad::minimum(V(xt::zeros<double>({2, 3})), V(xt::zeros<double>({4}))), ad::ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(maximum_minimum_tie_goes_to_first_operand) {
+  const Array av{1, 2, 3, -1};
+  const Array bv{1, 0, 5, -1};  // ties at 0 and 3
+  {
+    V a(av, true), b(bv, true);
+    ad::backward(ad::sum(ad::maximum(a, b)));
+    test::check_close(grad_value(a), Array{1, 1, 0, 1});
+    test::check_close(grad_value(b), Array{0, 0, 1, 0});
+  }
+  {
+    V a(av, true), b(bv, true);
+    ad::backward(ad::sum(ad::minimum(a, b)));
+    test::check_close(grad_value(a), Array{1, 0, 1, 1});
+    test::check_close(grad_value(b), Array{0, 1, 0, 0});
+  }
+  // Swapping the operands moves the tie with the first one.
+  {
+    V a(av, true), b(bv, true);
+    ad::backward(ad::sum(ad::maximum(b, a)));
+    test::check_close(grad_value(b), Array{1, 0, 1, 1});
+    test::check_close(grad_value(a), Array{0, 1, 0, 0});
+  }
+  {
+    V a(av, true), b(bv, true);
+    ad::backward(ad::sum(ad::minimum(b, a)));
+    test::check_close(grad_value(b), Array{1, 1, 0, 1});
+    test::check_close(grad_value(a), Array{0, 0, 1, 0});
+  }
+  // A tie with a broadcast 0-d operand: the whole tie goes to the first operand, and the
+  // second operand's gradient counts only the elements it wins outright.
+  {
+    V a(Array{{0, 1, 2}, {1, 1, -1}}, true);
+    V s = V::scalar(1, true);
+    ad::backward(ad::sum(ad::maximum(s, a)));
+    test::check_close(grad_value(a), Array{{0, 0, 1}, {0, 0, 0}});
+    BOOST_TEST(s.grad().item() == 5.0);
+  }
+  {
+    V a(Array{{0, 1, 2}, {1, 1, -1}}, true);
+    V s = V::scalar(1, true);
+    ad::backward(ad::sum(ad::minimum(a, s)));
+    test::check_close(grad_value(a), Array{{1, 1, 0}, {1, 1, 1}});
+    BOOST_TEST(s.grad().item() == 1.0);
+  }
+  // The same through grad(), with an upstream gradient.
+  {
+    V a(av, true), b(bv, true);
+    const auto gs = ad::grad(ad::sum(ad::maximum(a, b) * 2.0), {a, b});
+    test::check_close(gs[0].value(), Array{2, 2, 0, 2});
+    test::check_close(gs[1].value(), Array{0, 0, 2, 0});
+  }
+}
+
+BOOST_AUTO_TEST_CASE(maximum_minimum_broadcast_along_last_axis) {
+  // Broadcasting along the last axis, which is long enough here for a vectorized inner loop.
+  const Array mat{{1, 2, 3, 4, 5}, {5, 6, 7, 8, 9}, {-1, -2, -3, -4, -5}};
+  const Array row{0.5, 10, -10, 4.5, 0};
+  const Array want_max{{1, 10, 3, 4.5, 5}, {5, 10, 7, 8, 9}, {0.5, 10, -3, 4.5, 0}};
+  const Array want_min{{0.5, 2, -10, 4, 0}, {0.5, 6, -10, 4.5, 0}, {-1, -2, -10, -4, -5}};
+  test::check_close(ad::maximum(V(mat), V(row)).value(), want_max);
+  test::check_close(ad::maximum(V(row), V(mat)).value(), want_max);
+  test::check_close(ad::minimum(V(mat), V(row)).value(), want_min);
+  test::check_close(ad::minimum(V(row), V(mat)).value(), want_min);
+  // A row vector (n) broadcast onto (m, n), without ties: each element of the row collects the
+  // number of rows it wins.
+  {
+    V m(Array{{1, 2, 3, 4, 5}, {5, 6, 7, 8, 9}, {-1, -2, -3, -4, -5}}, true);
+    V r(Array{0.5, 10, -10, 4.5, 0}, true);
+    ad::backward(ad::sum(ad::maximum(m, r)));
+    test::check_close(grad_value(m), Array{{1, 0, 1, 0, 1}, {1, 0, 1, 1, 1}, {0, 0, 1, 0, 0}});
+    test::check_close(grad_value(r), Array{1, 3, 0, 2, 1});
+  }
+  {
+    V m(Array{{1, 2, 3, 4, 5}, {5, 6, 7, 8, 9}, {-1, -2, -3, -4, -5}}, true);
+    V r(Array{0.5, 10, -10, 4.5, 0}, true);
+    ad::backward(ad::sum(ad::minimum(m, r)));
+    test::check_close(grad_value(m), Array{{0, 1, 0, 1, 0}, {0, 1, 0, 0, 0}, {1, 1, 0, 1, 1}});
+    test::check_close(grad_value(r), Array{2, 0, 3, 1, 2});
+  }
+  // First and second derivatives: (n) against (m, n), every column kept apart from the row vector.
+  const auto mx = [](const Inputs& in) { return ad::maximum(in[0], in[1]); };
+  const auto mn = [](const Inputs& in) { return ad::minimum(in[0], in[1]); };
+  const Array rv = test::random_array({4}, 62);
+  Array mt = test::random_array({3, 4}, 63);
+  for (std::size_t i = 0; i < 3; ++i) {
+    for (std::size_t j = 0; j < 4; ++j) {
+      if (std::abs(mt(i, j) - rv(j)) < 0.2) mt(i, j) = rv(j) + (mt(i, j) < rv(j) ? -0.4 : 0.4);
+    }
+  }
+  CHECK_GRADIENTS(mx, mt, rv);
+  CHECK_GRADIENTS(mn, rv, mt);
+}
+
+// ---- where -----------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(where_gradients) {
+  const Mask mask{{true, false, true, false}, {false, false, true, true}, {true, true, false, false}};
+  const auto f = [mask](const Inputs& in) { return ad::where(mask, in[0], in[1]); };
+  CHECK_GRADIENTS(f, test::random_array({3, 4}, 70), test::random_array({3, 4}, 71));
+  const auto g = [mask](const Inputs& in) { return ad::where(mask, ad::square(in[0]), in[0] * in[1]); };
+  CHECK_GRADIENTS(g, test::random_array({3, 4}, 72), test::random_array({3, 4}, 73));
+}
+
+BOOST_AUTO_TEST_CASE(where_broadcasting_gradients) {
+  const Mask col = mask_column({true, false, true});                  // (3, 1)
+  const Mask row{true, false, false, true};                 // (4)
+  const Mask full{{true, false, true, false}, {false, false, true, true}, {true, true, false, false}};
+  // mask (3, 1), a (4), b 0-d: the result is (3, 4).
+  const auto f1 = [col](const Inputs& in) { return ad::where(col, in[0], in[1]); };
+  CHECK_GRADIENTS(f1, test::random_array({4}, 80), test::random_array({}, 81));
+  // mask (4), a (3, 1), b (3, 4).
+  const auto f2 = [row](const Inputs& in) { return ad::where(row, in[0], in[1]); };
+  CHECK_GRADIENTS(f2, test::random_array({3, 1}, 82), test::random_array({3, 4}, 83));
+  // mask (3, 4) larger than both operands: a (3, 1), b (4).
+  const auto f3 = [full](const Inputs& in) { return ad::where(full, in[0], in[1]); };
+  CHECK_GRADIENTS(f3, test::random_array({3, 1}, 84), test::random_array({4}, 85));
+  // a 0-d mask.
+  Mask yes = Mask::from_shape({});
+  yes() = true;
+  const auto f4 = [yes](const Inputs& in) { return ad::where(yes, in[0], in[1]) * in[1]; };
+  CHECK_GRADIENTS(f4, test::random_array({3, 4}, 86), test::random_array({4}, 87));
+}
+
+BOOST_AUTO_TEST_CASE(where_values_and_gradients_by_value) {
+  const Mask col = mask_column({true, false, true});  // (3, 1)
+  const Array av{1, 2, 3, 4};               // (4)
+  V a(av, true);
+  V b = V::scalar(-7, true);
+  const V y = ad::where(col, a, b);
+  test::check_close(y.value(), Array{{1, 2, 3, 4}, {-7, -7, -7, -7}, {1, 2, 3, 4}});
+  ad::backward(ad::sum(y));
+  test::check_close(grad_value(a), Array{2, 2, 2, 2});  // two rows choose a
+  BOOST_TEST(b.grad().item() == 4.0);                  // four elements choose b
+
+  const Mask full{{true, false, true}, {false, false, true}};
+  V p(Array{10, 20, 30}, true);
+  V q(Array{{1, 2, 3}, {4, 5, 6}}, true);
+  const V z = ad::where(full, p, q);
+  test::check_close(z.value(), Array{{10, 2, 30}, {4, 5, 30}});
+  const auto gs = ad::grad(ad::sum(z * V(Array{{1, 2, 3}, {4, 5, 6}})), {p, q});
+  test::check_close(gs[0].value(), Array{1, 0, 9});
+  test::check_close(gs[1].value(), Array{{0, 2, 0}, {4, 5, 0}});
+
+  BOOST_CHECK_THROW(ad::where(Mask{true, false}, V(xt::zeros<double>({3})), V(xt::zeros<double>({3}))),
+                    ad::ShapeError);
+  BOOST_CHECK_THROW(ad::where(col, V(xt::zeros<double>({2, 3})), V(xt::zeros<double>({4}))), ad::ShapeError);
+}
+
+BOOST_AUTO_TEST_CASE(where_broadcast_along_last_axis) {
+  // Operands broadcast along a last axis long enough for vectorized inner loops (5 and 8).
+  const Mask wide = xt::xarray<bool>{{true, false, false, true, true}, {false, true, false, false, true},
+                                     {true, true, true, false, false}};
+  const auto f5 = [wide](const Inputs& in) { return ad::where(wide, in[0], in[1]); };
+  CHECK_GRADIENTS(f5, test::random_array({3, 5}, 88), test::random_array({5}, 89));
+  CHECK_GRADIENTS(f5, test::random_array({1, 5}, 90), test::random_array({3, 5}, 91));
+  const Mask eight = xt::xarray<bool>{{true, false, false, true, true, false, true, false},
+                                      {false, true, false, false, true, true, true, false}};
+  const auto f8 = [eight](const Inputs& in) { return ad::where(eight, in[0], in[1]); };
+  CHECK_GRADIENTS(f8, test::random_array({8}, 92), test::random_array({2, 1}, 93));
+  // Values and gradients by value, (5) against (2, 5).
+  const Mask wide2{{true, false, false, true, true}, {false, true, false, false, true}};
+  V u(Array{1, 2, 3, 4, 5}, true);
+  V w(Array{{-1, -2, -3, -4, -5}, {-6, -7, -8, -9, -10}}, true);
+  const V uw = ad::where(wide2, u, w);
+  test::check_close(uw.value(), Array{{1, -2, -3, 4, 5}, {-6, 2, -8, -9, 5}});
+  const V wu = ad::where(wide2, w, u);
+  test::check_close(wu.value(), Array{{-1, 2, 3, -4, -5}, {1, -7, 3, 4, -10}});
+  ad::backward(ad::sum(uw));
+  test::check_close(grad_value(u), Array{1, 1, 0, 1, 2});
+  test::check_close(grad_value(w), Array{{0, 1, 1, 0, 0}, {1, 0, 1, 1, 0}});
+}
