@@ -1,0 +1,52 @@
+// Weight and activity regularizers with Keras semantics. A penalty is an ordinary tape node, so
+// any C++ function of a Var is a valid regularizer.
+//
+//   nn::L1(0.01)                 // 0.01 · Σ|w|      (Keras: L1(0.01) on a 5×5 kernel of ones = 0.25)
+//   nn::L2(0.01)                 // 0.01 · Σw²       (no ½, as in Keras)
+//   nn::L1L2(0.01, 0.001)        // both
+//   nn::Regularizer([](const auto& w) { return 1e-3 * ad::sum(ad::pow(ad::abs(w), 3.0)); })
+#pragma once
+
+#include <functional>
+#include <string>
+#include <type_traits>
+
+#include <autodiff/autodiff.hpp>
+
+namespace nn {
+
+class Regularizer {
+ public:
+  Regularizer() = default;  // no penalty
+  // A custom penalty. F must be callable with ad::Var<float> or ad::Var<double> (or both, as a
+  // generic lambda is); a model of the other element type cannot use it and says so.
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, Regularizer>>>
+  explicit Regularizer(F f, std::string description = "custom") : description_(std::move(description)) {
+    if constexpr (std::is_invocable_v<F&, const ad::Var<float>&>) custom_float_ = f;
+    if constexpr (std::is_invocable_v<F&, const ad::Var<double>&>) custom_double_ = f;
+    static_assert(std::is_invocable_v<F&, const ad::Var<float>&> || std::is_invocable_v<F&, const ad::Var<double>&>,
+                  "a regularizer takes an ad::Var<float> or ad::Var<double>");
+  }
+  static Regularizer l1_l2(double l1, double l2);
+
+  // The penalty of w. Without the L1 part when a proximal optimizer applies it instead.
+  template <class T>
+  ad::Var<T> operator()(const ad::Var<T>& w, bool include_l1 = true) const;
+
+  explicit operator bool() const { return l1_ != 0 || l2_ != 0 || custom_float_ || custom_double_; }
+  double l1() const { return l1_; }  // coefficient of the built-in L1 part (0 for custom)
+  double l2() const { return l2_; }
+  const std::string& description() const { return description_; }  // "L1(0.001)", for summaries
+
+ private:
+  double l1_ = 0, l2_ = 0;
+  std::function<ad::Var<float>(const ad::Var<float>&)> custom_float_;
+  std::function<ad::Var<double>(const ad::Var<double>&)> custom_double_;
+  std::string description_;
+};
+
+Regularizer L1(double l1 = 0.01);
+Regularizer L2(double l2 = 0.01);
+Regularizer L1L2(double l1 = 0.0, double l2 = 0.0);
+
+}  // namespace nn

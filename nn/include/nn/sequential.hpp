@@ -1,0 +1,147 @@
+// Sequential: a run-time stack of layers with Keras's compile/fit/evaluate/predict.
+//
+//   nn::Sequential model;                                   // Sequential<float>; <double> works too
+//   model.add(nn::Input({784}));
+//   model.add(nn::Dense(512, "relu", {.kernel_regularizer = nn::L1(1e-3)}));
+//   model.add(nn::Dense(10, "softmax"));
+//   model.compile(nn::Adam{.learning_rate = 1e-3}, "categorical_crossentropy", {"accuracy"});
+//   auto history = model.fit(x, y, {.epochs = 15, .batch_size = 128, .validation_split = 0.1});
+//   std::cout << model.summary();
+//
+// !! validation_split holds out the LAST fraction of the rows of x and y, taken BEFORE any
+// !! shuffling, exactly as Keras does. If your data are ordered (by class, by time), shuffle
+// !! them yourself first, or the validation set will not look like the training set.
+//
+// Loss semantics (Keras): every batch's loss is the data loss plus the kernel and bias
+// regularizer penalties (unscaled) plus each activity penalty divided by the batch size.
+// History reports "loss" (that total, averaged over the epoch's samples), "data_loss" and
+// "penalty" separately, "val_loss" (with the penalties, as Keras computes it), each metric and
+// "val_<metric>", and "seconds".
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nn/callbacks.hpp"
+#include "nn/layers.hpp"
+#include "nn/losses.hpp"
+#include "nn/metrics.hpp"
+#include "nn/module.hpp"
+#include "nn/optimizers.hpp"
+
+namespace nn {
+
+template <class T>
+struct FitOptions {
+  int epochs = 1;
+  std::size_t batch_size = 32;
+  double validation_split = 0;  // the LAST fraction of the rows, before shuffling (see above)
+  std::optional<std::pair<xt::xarray<T>, xt::xarray<T>>> validation_data{};  // takes precedence
+  bool shuffle = true;          // reshuffle the training rows every epoch
+  std::uint64_t seed = 0;       // shuffling and dropout: epoch e uses streams derived from (seed, e)
+  // 0: silent; 1: a progress bar on stderr (one line per epoch when stderr is not a terminal);
+  // 2: one line per epoch.
+  int verbose = 1;
+  int initial_epoch = 0;        // resume: epochs run from initial_epoch to epochs - 1
+  std::vector<Callback> callbacks{};
+};
+
+// Exact zeros and small weights per layer kernel.
+struct SparsityReport {
+  struct Row {
+    std::string name;           // "dense/kernel", or "total"
+    std::size_t count = 0;
+    std::size_t exact_zeros = 0;
+    std::size_t small = 0;      // |w| < threshold (zeros included)
+    double zero_fraction() const { return count ? double(exact_zeros) / double(count) : 0; }
+    double small_fraction() const { return count ? double(small) / double(count) : 0; }
+  };
+  double threshold = 1e-3;
+  std::vector<Row> rows;        // one per kernel
+  Row total;
+  std::string to_string() const;
+};
+
+template <class T = float>
+class Sequential : public Module<T> {
+ public:
+  // `seed` drives the weight initializers: the same seed gives the same initial weights.
+  explicit Sequential(std::uint64_t seed = 1234, std::string name = "sequential");
+
+  Sequential& add(const Input& input);
+  Sequential& add(const Dense& spec);
+  Sequential& add(const Dropout& spec);
+  Sequential& add(const Activation& spec);
+  Sequential& add(const Flatten& spec);
+  Sequential& add(std::shared_ptr<Layer<T>> layer);  // a layer of your own
+
+  // Builds every layer for a per-sample input shape; forward() does it at the first call.
+  void build(const ad::Shape& sample_shape);
+  bool built() const { return built_; }
+  const std::vector<std::shared_ptr<Layer<T>>>& layers() const { return layers_; }
+  ad::Shape output_shape() const;  // per sample; needs a built model
+
+  // x has a leading batch axis. In training mode Dropout is active and activity penalties are
+  // recorded for penalty().
+  ad::Var<T> forward(const ad::Var<T>& x);
+  ad::Var<T> operator()(const ad::Var<T>& x) { return forward(x); }
+
+  // Kernel/bias regularizer penalties on the current weights plus the activity penalties of the
+  // latest forward: the term fit() adds to the data loss, for custom training loops. Without
+  // the L1 parts of kernel/bias regularizers if include_l1 is false. A scalar 0 if none.
+  ad::Var<T> penalty(bool include_l1 = true) const;
+
+  void compile(OptimizerConfig optimizer, const std::string& loss, std::vector<std::string> metrics = {});
+  void compile(OptimizerConfig optimizer, LossFunction<T> loss, std::vector<std::string> metrics = {},
+               std::string loss_name = "custom_loss");
+  bool compiled() const { return optimizer_ != nullptr; }
+  Optimizer<T>& optimizer();
+
+  History fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const FitOptions<T>& options = {});
+  // "loss", "data_loss", "penalty" and the metrics, in evaluation mode, without recording.
+  Logs evaluate(const xt::xarray<T>& x, const xt::xarray<T>& y, std::size_t batch_size = 32);
+  xt::xarray<T> predict(const xt::xarray<T>& x, std::size_t batch_size = 32);
+
+  std::string summary() const;  // Keras-style table: layer (type), output shape, parameters
+  SparsityReport sparsity(double threshold = 1e-3) const;
+
+  // Weights as .npz (entries named like parameters(), e.g. "dense/kernel"), written atomically.
+  // load_weights checks names, shapes and dtype and throws naming the entry on any mismatch.
+  void save_weights(const std::string& path) const;
+  void load_weights(const std::string& path);
+  // Weights + optimizer state + the number of epochs completed. Resuming with
+  // fit(..., {.initial_epoch = load_checkpoint(path), ...}) continues exactly as if training had
+  // never stopped (same shuffles, same dropout masks, same optimizer moments).
+  void save_checkpoint(const std::string& path, int epochs_completed) const;
+  int load_checkpoint(const std::string& path);
+
+  // Points every layer's random stream (Dropout) at the stream of (seed, epoch).
+  void set_random_streams(std::uint64_t seed, std::uint64_t epoch);
+
+ private:
+  std::string unique_name(const std::string& base);
+  std::vector<Parameter<T>> checked_parameters() const;
+  struct Batches;
+  Logs evaluate_rows(const xt::xarray<T>& x, const xt::xarray<T>& y, std::size_t begin, std::size_t end,
+                     std::size_t batch_size);
+
+  std::uint64_t seed_;
+  bool built_ = false;
+  ad::Shape input_shape_;
+  std::vector<std::shared_ptr<Layer<T>>> layers_;
+  std::unique_ptr<Optimizer<T>> optimizer_;
+  LossFunction<T> loss_;
+  std::string loss_name_;
+  std::vector<std::string> metric_names_;
+};
+
+extern template class Sequential<float>;
+extern template class Sequential<double>;
+
+using Model = Sequential<float>;
+
+}  // namespace nn
