@@ -10,8 +10,9 @@
 // and the backward by hand (a full-size gradient scaled 100 times, added to x's gradient);
 // plain_chain_alloc the same forward with a freshly allocated array per op, as the tape does.
 // The tape keeps every intermediate alive until backward, so at n = 1M each op's result is new
-// memory: the time is sensitive to malloc returning memory to the OS (page faults), e.g.
-//   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296
+// memory: the time depends on malloc keeping freed memory for reuse instead of returning it to
+// the OS and page-faulting it back in. The library sets that up at first use (see tape.cpp);
+// TAPEFLOW_MALLOC=system measures glibc's defaults.
 //
 // l1_term times forward + backward of lam * sum(abs(W)) and of lam * l1_norm(W) for a 1M-element
 // W (median of the repetitions; W's gradient is cleared outside the timed region), and

@@ -264,11 +264,18 @@ class TempFile {
 
   // Flush to disk, close and rename over the target; then sync the directory (best effort).
   void commit() {
-    if (::fsync(fd_) != 0) fail(errno, "fsync of '" + path_ + "' failed");
+    if (::fsync(fd_) != 0) {
+      const int err = errno;
+      fail(err, "fsync of '" + path_ + "' failed");
+    }
     const int fd = std::exchange(fd_, -1);
-    if (::close(fd) != 0) fail(errno, "close of '" + path_ + "' failed");
+    if (::close(fd) != 0) {
+      const int err = errno;
+      fail(err, "close of '" + path_ + "' failed");
+    }
     if (std::rename(path_.c_str(), target_.c_str()) != 0) {
-      fail(errno, "cannot rename '" + path_ + "' to '" + target_ + "'");
+      const int err = errno;
+      fail(err, "cannot rename '" + path_ + "' to '" + target_ + "'");
     }
     committed_ = true;
     std::string dir = std::filesystem::path(target_).parent_path().string();
@@ -296,32 +303,35 @@ class TempFile {
 // Reading
 
 std::vector<unsigned char> read_whole_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  struct Fd {
+    int fd;
+    ~Fd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) {
     const int err = errno;
     throw std::runtime_error("load_npz: cannot open '" + path + "': " + errno_text(err));
   }
+  constexpr std::size_t kChunk = std::size_t{1} << 20;
   std::vector<unsigned char> data;
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    data.reserve(static_cast<std::size_t>(st.st_size));
+  if (::fstat(file.fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    data.reserve(static_cast<std::size_t>(st.st_size) + kChunk);  // room for the final, empty read
   }
-  constexpr std::size_t kChunk = std::size_t{1} << 20;
   for (;;) {
     const std::size_t old = data.size();
     data.resize(old + kChunk);
-    const ssize_t r = ::read(fd, data.data() + old, kChunk);
+    const ssize_t r = ::read(file.fd, data.data() + old, kChunk);
     if (r < 0) {
       const int err = errno;
       data.resize(old);
       if (err == EINTR) continue;
-      ::close(fd);
       throw std::runtime_error("load_npz: cannot read '" + path + "': " + errno_text(err));
     }
     data.resize(old + static_cast<std::size_t>(r));
     if (r == 0) break;
   }
-  ::close(fd);
   return data;
 }
 

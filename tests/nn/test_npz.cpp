@@ -729,6 +729,109 @@ BOOST_AUTO_TEST_CASE(malformed_zip_structure_is_rejected) {
   expect_format_error(path, {"CRC"});
 }
 
+// An archive in the ZIP64 style: sizes and offsets in 8-byte extra fields, a ZIP64 end record
+// and locator, as Python's zipfile writes for large archives.
+std::string make_zip64(const std::string& name, const std::string& payload, bool with_locator) {
+  auto le64 = [](std::string& s, std::uint64_t v) {
+    le32(s, static_cast<std::uint32_t>(v));
+    le32(s, static_cast<std::uint32_t>(v >> 32));
+  };
+  std::string extra;
+  le16(extra, 0x0001);
+  le16(extra, 24);
+  le64(extra, payload.size());  // uncompressed
+  le64(extra, payload.size());  // compressed
+  le64(extra, 0);               // local header offset
+  std::string z;
+  le32(z, 0x04034b50);
+  le16(z, 45);
+  le16(z, 0);
+  le16(z, 0);
+  le16(z, 0);
+  le16(z, 0x21);
+  le32(z, crc32_of(payload));
+  le32(z, 0xffffffff);
+  le32(z, 0xffffffff);
+  le16(z, static_cast<unsigned>(name.size()));
+  le16(z, 20);
+  z += name;
+  le16(z, 0x0001);
+  le16(z, 16);
+  le64(z, payload.size());
+  le64(z, payload.size());
+  z += payload;
+  const std::uint64_t cd_offset = z.size();
+  le32(z, 0x02014b50);
+  le16(z, 45);
+  le16(z, 45);
+  le16(z, 0);
+  le16(z, 0);
+  le16(z, 0);
+  le16(z, 0x21);
+  le32(z, crc32_of(payload));
+  le32(z, 0xffffffff);
+  le32(z, 0xffffffff);
+  le16(z, static_cast<unsigned>(name.size()));
+  le16(z, static_cast<unsigned>(extra.size()));
+  le16(z, 0);
+  le16(z, 0);
+  le16(z, 0);
+  le32(z, 0);
+  le32(z, 0xffffffff);
+  z += name + extra;
+  const std::uint64_t cd_size = z.size() - cd_offset;
+  const std::uint64_t end64 = z.size();
+  le32(z, 0x06064b50);
+  le64(z, 44);
+  le16(z, 45);
+  le16(z, 45);
+  le32(z, 0);
+  le32(z, 0);
+  le64(z, 1);
+  le64(z, 1);
+  le64(z, cd_size);
+  le64(z, cd_offset);
+  if (with_locator) {
+    le32(z, 0x07064b50);
+    le32(z, 0);
+    le64(z, end64);
+    le32(z, 1);
+  }
+  le32(z, 0x06054b50);
+  le16(z, 0);
+  le16(z, 0);
+  le16(z, 0xffff);
+  le16(z, 0xffff);
+  le32(z, 0xffffffff);
+  le32(z, 0xffffffff);
+  le16(z, 0);
+  return z;
+}
+
+BOOST_AUTO_TEST_CASE(zip64_records_are_understood) {
+  TempDir dir;
+  const std::string path = dir.file("zip64.npz");
+  const std::string data = f4_bytes({1, 2, 3});
+  const std::string npy = make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", data);
+  write_bytes(path, make_zip64("w.npy", npy, true));
+  BOOST_CHECK(nn::load_npz(path).get<float>("w") == xt::xarray<float>({1, 2, 3}));
+  write_bytes(path, make_zip64("w.npy", npy, false));
+  expect_format_error(path, {"ZIP64"});
+  // Every truncation and corrupted byte of the ZIP64 layout is caught or harmless.
+  const std::string good = make_zip64("w.npy", npy, true);
+  const std::string expected = "w|<f4|(3,)|0000803f0000004000004040\n";
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    write_bytes(path, good.substr(0, i));
+    expect_format_error(path);
+    for (unsigned char x : {0x01, 0x80, 0xff}) {
+      std::string b = good;
+      b[i] = static_cast<char>(b[i] ^ x);
+      write_bytes(path, b);
+      check_rejected_or_intact(path, expected, "zip64 byte " + std::to_string(i) + " ^ " + std::to_string(x));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(failed_saves_throw_and_leave_existing_files_intact) {
   TempDir dir;
   const nn::NpzArchive a = sample_archive();
