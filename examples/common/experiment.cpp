@@ -1,0 +1,110 @@
+#include "experiment.hpp"
+
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "plot.hpp"
+
+namespace experiment {
+
+void add_options(CLI::App& app, Options& o) {
+  app.add_option("--epochs", o.epochs, "training epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--seed", o.seed, "seed for weights, shuffling and dropout")->capture_default_str();
+  app.add_option("--data", o.data, "data directory (default: $TAPEFLOW_DATA, else the build tree's data/)");
+  app.add_option("--out", o.out, "directory for the PNG plots")->capture_default_str();
+  app.add_option("--reg", o.reg, "comma-separated models to train: none,l1,l2,l1l2,l1_prox")->capture_default_str();
+}
+
+std::vector<Variant> variants(const std::string& list) {
+  std::vector<Variant> out;
+  std::stringstream s(list);
+  for (std::string item; std::getline(s, item, ',');) {
+    if (item == "none") out.push_back(Variant::none);
+    else if (item == "l1") out.push_back(Variant::l1);
+    else if (item == "l2") out.push_back(Variant::l2);
+    else if (item == "l1l2") out.push_back(Variant::l1l2);
+    else if (item == "l1_prox") out.push_back(Variant::l1_prox);
+    else throw std::invalid_argument("--reg: unknown model '" + item + "' (choose from none, l1, l2, l1l2, l1_prox)");
+  }
+  if (out.empty()) throw std::invalid_argument("--reg: no model given");
+  return out;
+}
+
+std::string name(Variant v) {
+  switch (v) {
+    case Variant::none: return "none";
+    case Variant::l1: return "l1";
+    case Variant::l2: return "l2";
+    case Variant::l1l2: return "l1l2";
+    case Variant::l1_prox: return "l1_prox";
+  }
+  return "?";
+}
+
+nn::Regularizer regularizer(Variant v, double lambda) {
+  switch (v) {
+    case Variant::none: return {};
+    case Variant::l1:
+    case Variant::l1_prox: return nn::L1(lambda);
+    case Variant::l2: return nn::L2(lambda);
+    case Variant::l1l2: return nn::L1L2(lambda, lambda);
+  }
+  return {};
+}
+
+nn::OptimizerConfig adam(Variant v, double learning_rate) {
+  return nn::Adam{.learning_rate = learning_rate, .proximal_l1 = v == Variant::l1_prox};
+}
+
+template <class T>
+Report report(const std::string& example, const std::string& model, const nn::History& h,
+              const nn::Sequential<T>& trained) {
+  Report r;
+  r.example = example;
+  r.model = model;
+  r.epochs = static_cast<int>(h.epochs.size());
+  for (double s : h["seconds"]) r.train_seconds += s;
+  r.seconds_per_epoch = r.epochs ? r.train_seconds / r.epochs : 0;
+  r.final_loss = h["loss"].back();
+  if (h.contains("val_loss")) {
+    r.final_val_loss = h["val_loss"].back();
+    r.min_val_loss = *std::min_element(h["val_loss"].begin(), h["val_loss"].end());
+  }
+  const auto sparsity = trained.sparsity(1e-3);
+  r.exact_zero_fraction = sparsity.total.zero_fraction();
+  r.small_weight_fraction = sparsity.total.small_fraction();
+  return r;
+}
+
+template Report report<float>(const std::string&, const std::string&, const nn::History&, const nn::Sequential<float>&);
+template Report report<double>(const std::string&, const std::string&, const nn::History&, const nn::Sequential<double>&);
+
+void print_report(const Report& r) {
+  nlohmann::json j = {{"example", r.example},
+                      {"model", r.model},
+                      {"epochs", r.epochs},
+                      {"train_seconds", r.train_seconds},
+                      {"seconds_per_epoch", r.seconds_per_epoch},
+                      {"final_loss", r.final_loss},
+                      {"final_val_loss", r.final_val_loss},
+                      {"min_val_loss", r.min_val_loss},
+                      {"test_metric", r.test_metric},
+                      {"test_value", r.test_value},
+                      {"exact_zero_fraction", r.exact_zero_fraction},
+                      {"small_weight_fraction", r.small_weight_fraction}};
+  for (const auto& [k, v] : r.extra.items()) j[k] = v;
+  std::cout << j.dump() << std::endl;
+}
+
+void plot_losses(const std::string& title, const nn::History& h, const std::string& path) {
+  plot::Figure f{.title = title, .xlabel = "epoch", .ylabel = "loss (data + penalty)", .series = {}};
+  std::vector<double> epochs;
+  for (int e : h.epochs) epochs.push_back(e + 1);
+  f.series.push_back({.title = "training", .x = epochs, .y = h["loss"]});
+  if (h.contains("val_loss")) f.series.push_back({.title = "validation", .x = epochs, .y = h["val_loss"]});
+  plot::save_png(f, path);
+}
+
+}  // namespace experiment

@@ -1,0 +1,52 @@
+// PNG plots for the examples, drawn by gnuplot (pngcairo) through gnuplot-iostream. Files are
+// written atomically: gnuplot draws into a temporary file that is renamed when complete.
+//
+//   plot::Figure f{.title = "Loss", .xlabel = "epoch", .ylabel = "loss"};
+//   f.series.push_back({.title = "train", .x = epochs, .y = losses});
+//   plot::save_png(f, "out/loss.png");
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace plot {
+
+struct Series {
+  std::string title;
+  std::vector<double> x, y;
+  std::string style = "lines";  // gnuplot style: lines, points, linespoints, ...
+};
+
+struct Figure {
+  std::string title, xlabel, ylabel;
+  std::vector<Series> series;
+  bool logx = false, logy = false;
+  int width = 960, height = 600;
+};
+
+void save_png(const Figure& figure, const std::string& path);
+
+// Overlaid histograms (drawn as steps) of several samples on shared bins.
+struct Histogram {
+  std::string title, xlabel, ylabel = "count";
+  std::vector<std::pair<std::string, std::vector<double>>> samples;
+  int bins = 60;
+  bool logy = false;
+  int width = 960, height = 600;
+};
+void save_png(const Histogram& histogram, const std::string& path);
+
+// A classifier's probability over a grid as a heat map (0..1), its 0.5 contour, and labelled
+// points on top.
+struct DecisionRegions {
+  std::string title, xlabel = "x0", ylabel = "x1";
+  std::vector<double> grid_x, grid_y;     // ascending
+  std::vector<double> probability;        // grid_y.size() rows of grid_x.size() values
+  std::vector<double> point_x, point_y, point_label;  // labels 0 or 1
+  int width = 800, height = 700;
+};
+void save_png(const DecisionRegions& regions, const std::string& path);
+
+
+}  // namespace plot
