@@ -397,7 +397,7 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
     for (std::size_t s = 0, step = 0; s < n_train; s += o.batch_size, ++step) {
       const std::size_t bs = std::min(o.batch_size, n_train - s);
       const ad::Var<T> xb(gather(x, order.data() + s, bs)), yb(gather(y, order.data() + s, bs));
-      this->zero_grad();
+      for (auto& p : params) p.var.zero_grad();
       const ad::Var<T> pred = forward(xb);
       const ad::Var<T> data_loss = loss_(yb, pred);
       // With proximal L1 the optimizer applies the L1 parts; the loss keeps the rest.
