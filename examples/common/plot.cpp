@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
 
 #include <gnuplot-iostream.h>
@@ -13,6 +15,7 @@
 namespace plot {
 namespace {
 
+// A double-quoted gnuplot string (file names).
 std::string quoted(const std::string& s) {
   std::string q = "\"";
   for (char c : s) {
@@ -20,6 +23,59 @@ std::string quoted(const std::string& s) {
     q += c;
   }
   return q + "\"";
+}
+
+// A double-quoted label that the enhanced-text terminal prints literally: "l1_prox" stays
+// l1_prox instead of l1 with a subscript p.
+std::string label(const std::string& s) {
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      q += '\\';
+    } else if (c == '_' || c == '^' || c == '@' || c == '&' || c == '~' || c == '{' || c == '}') {
+      q += "\\\\";  // a backslash in the string, which makes enhanced text print c as is
+    }
+    q += c;
+  }
+  return q + "\"";
+}
+
+// A range bound for "set yrange": NaN leaves it to gnuplot.
+std::string bound(double v) {
+  if (std::isnan(v)) return "*";
+  std::ostringstream s;
+  s.precision(17);
+  s << v;
+  return s.str();
+}
+
+// The p = level line of a grid of values (rows along y) by marching squares: one segment per
+// cell that the level crosses (two for a saddle cell), each as two (x, y) points.
+std::vector<std::array<double, 4>> level_segments(const std::vector<double>& gx, const std::vector<double>& gy,
+                                                   const std::vector<double>& p, double level) {
+  std::vector<std::array<double, 4>> segments;
+  const std::size_t nx = gx.size();
+  auto at = [&](std::size_t r, std::size_t c) { return p[r * nx + c] - level; };
+  for (std::size_t r = 0; r + 1 < gy.size(); ++r) {
+    for (std::size_t c = 0; c + 1 < nx; ++c) {
+      // Corners counter-clockwise from bottom-left; an edge is crossed where the signs differ.
+      const double v[4] = {at(r, c), at(r, c + 1), at(r + 1, c + 1), at(r + 1, c)};
+      const double px[4] = {gx[c], gx[c + 1], gx[c + 1], gx[c]};
+      const double py[4] = {gy[r], gy[r], gy[r + 1], gy[r + 1]};
+      std::vector<std::pair<double, double>> hits;
+      for (int e = 0; e < 4; ++e) {
+        const int f = (e + 1) % 4;
+        if ((v[e] < 0) != (v[f] < 0)) {
+          const double t = v[e] / (v[e] - v[f]);
+          hits.emplace_back(px[e] + t * (px[f] - px[e]), py[e] + t * (py[f] - py[e]));
+        }
+      }
+      for (std::size_t h = 0; h + 1 < hits.size(); h += 2) {
+        segments.push_back({hits[h].first, hits[h].second, hits[h + 1].first, hits[h + 1].second});
+      }
+    }
+  }
+  return segments;
 }
 
 // Runs gnuplot with the commands from `draw`, writing to a temporary PNG that replaces `path`
@@ -49,13 +105,23 @@ void render(const std::string& path, int width, int height, Draw draw) {
 
 void save_png(const Figure& f, const std::string& path) {
   render(path, f.width, f.height, [&](Gnuplot& gp) {
-    gp << "set title " << quoted(f.title) << " font ',14'\n";
-    gp << "set xlabel " << quoted(f.xlabel) << "\nset ylabel " << quoted(f.ylabel) << "\n";
-    if (f.logx) gp << "set logscale x\n";
-    if (f.logy) gp << "set logscale y\n";
+    gp << "set title " << label(f.title) << " font ',14'\n";
+    gp << "set xlabel " << label(f.xlabel) << "\nset ylabel " << label(f.ylabel) << "\n";
+    if (f.logx) gp << "set logscale x\nset format x '%g'\n";
+    if (f.logy) gp << "set logscale y\nset format y '%g'\n";
+    if (!std::isnan(f.ymin) || !std::isnan(f.ymax)) {
+      gp << "set yrange [" << bound(f.ymin) << ":" << bound(f.ymax) << "]\n";
+    }
+    if (!f.xtics.empty()) {
+      gp << "set xtics (";
+      for (std::size_t i = 0; i < f.xtics.size(); ++i) {
+        gp << (i ? ", " : "") << label(f.xtics[i].second) << " " << f.xtics[i].first;
+      }
+      gp << ")" << (f.xtics_rotate ? " rotate by 45 right" : "") << "\n";
+    }
     gp << "plot ";
     for (std::size_t i = 0; i < f.series.size(); ++i) {
-      gp << (i ? ", " : "") << "'-' with " << f.series[i].style << " lw 2 title " << quoted(f.series[i].title);
+      gp << (i ? ", " : "") << "'-' with " << f.series[i].style << " lw 2 title " << label(f.series[i].title);
     }
     gp << "\n";
     for (const auto& s : f.series) gp.send1d(std::make_pair(s.x, s.y));
@@ -76,12 +142,14 @@ void save_png(const Histogram& h, const std::string& path) {
   }
   const double width = (hi - lo) / h.bins;
   render(path, h.width, h.height, [&](Gnuplot& gp) {
-    gp << "set title " << quoted(h.title) << " font ',14'\n";
-    gp << "set xlabel " << quoted(h.xlabel) << "\nset ylabel " << quoted(h.ylabel) << "\n";
-    if (h.logy) gp << "set logscale y\n";
+    gp << "set title " << label(h.title) << " font ',14'\n";
+    gp << "set xlabel " << label(h.xlabel) << "\nset ylabel " << label(h.ylabel) << "\n";
+    // Empty bins are drawn at 0.5, below the visible range, so they read as "none".
+    if (h.logy) gp << "set logscale y\nset format y '%g'\nset yrange [0.8:*]\n";
+    gp << "set key inside left top opaque box\n";  // long sample names would squeeze the plot
     gp << "plot ";
     for (std::size_t i = 0; i < h.samples.size(); ++i) {
-      gp << (i ? ", " : "") << "'-' with steps lw 2 title " << quoted(h.samples[i].first);
+      gp << (i ? ", " : "") << "'-' with steps lw 2 title " << label(h.samples[i].first);
     }
     gp << "\n";
     for (const auto& [name, values] : h.samples) {
@@ -105,8 +173,8 @@ void save_png(const DecisionRegions& d, const std::string& path) {
                                 std::to_string(d.grid_x.size()) + " grid");
   }
   render(path, d.width, d.height, [&](Gnuplot& gp) {
-    gp << "set title " << quoted(d.title) << " font ',14'\n";
-    gp << "set xlabel " << quoted(d.xlabel) << "\nset ylabel " << quoted(d.ylabel) << "\n";
+    gp << "set title " << label(d.title) << " font ',14'\n";
+    gp << "set xlabel " << label(d.xlabel) << "\nset ylabel " << label(d.ylabel) << "\n";
     gp << "set xrange [" << d.grid_x.front() << ":" << d.grid_x.back() << "]\n";
     gp << "set yrange [" << d.grid_y.front() << ":" << d.grid_y.back() << "]\n";
     gp << "set cbrange [0:1]\nset cblabel 'P(class 1)'\n";
@@ -114,7 +182,8 @@ void save_png(const DecisionRegions& d, const std::string& path) {
     gp << "set key outside right top\nunset grid\n";
     gp << "plot '-' with image notitle, "
           "'-' with points pt 7 ps 1.1 lc rgb '#1f3f7a' title 'class 0', "
-          "'-' with points pt 5 ps 1.1 lc rgb '#8a1c0c' title 'class 1'\n";
+          "'-' with points pt 5 ps 1.1 lc rgb '#8a1c0c' title 'class 1', "
+          "'-' with lines lw 2 lc rgb 'black' title 'P = 0.5'\n";
     std::vector<std::tuple<double, double, double>> cells;
     for (std::size_t r = 0; r < d.grid_y.size(); ++r) {
       for (std::size_t c = 0; c < d.grid_x.size(); ++c) cells.emplace_back(d.grid_x[c], d.grid_y[r], d.probability[r * d.grid_x.size() + c]);
@@ -124,6 +193,11 @@ void save_png(const DecisionRegions& d, const std::string& path) {
     for (std::size_t i = 0; i < d.point_x.size(); ++i) (d.point_label[i] > 0.5 ? ones : zeros).emplace_back(d.point_x[i], d.point_y[i]);
     gp.send1d(zeros);
     gp.send1d(ones);
+    // The boundary: segments separated by blank lines, so gnuplot does not join them.
+    const auto segments = level_segments(d.grid_x, d.grid_y, d.probability, 0.5);
+    for (const auto& s : segments) gp << s[0] << " " << s[1] << "\n" << s[2] << " " << s[3] << "\n\n";
+    if (segments.empty()) gp << "NaN NaN\n";  // an empty block would end the data early
+    gp << "e\n";
   });
 }
 

@@ -6,6 +6,7 @@
 //   plot::save_png(f, "out/loss.png");
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,9 @@ struct Figure {
   std::vector<Series> series;
   bool logx = false, logy = false;
   int width = 960, height = 600;
+  double ymin = NAN, ymax = NAN;                        // y range; NaN: automatic
+  std::vector<std::pair<double, std::string>> xtics{};  // labelled x tics; empty: automatic
+  bool xtics_rotate = false;                            // tilt the x tic labels by 45 degrees
 };
 
 void save_png(const Figure& figure, const std::string& path);
@@ -37,7 +41,7 @@ struct Histogram {
 };
 void save_png(const Histogram& histogram, const std::string& path);
 
-// A classifier's probability over a grid as a heat map (0..1), its 0.5 contour, and labelled
+// A classifier's probability over a grid as a heat map (0..1), its 0.5 contour (black line), and labelled
 // points on top.
 struct DecisionRegions {
   std::string title, xlabel = "x0", ylabel = "x1";
