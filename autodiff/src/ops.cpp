@@ -791,19 +791,19 @@ Var<T> log_softmax(const Var<T>& x, std::ptrdiff_t axis) {
 
 template <class T>
 Var<T> l1_norm(const Var<T>& x) {
-  // One pass forward (no |x| temporary) and one backward (g * sign(x), fused).
+  // One pass forward and one backward (g * sign(x), fused), with no |x| temporary: |x| goes
+  // through a small cache-resident block into the vectorized sum kernel.
   Array<T> v = Array<T>::from_shape({});
   const T* p = x.value().data();
   const std::size_t n = x.size();
-  constexpr std::size_t lanes = 16;
-  T acc[lanes] = {};
-  std::size_t i = 0;
-  for (; i + lanes <= n; i += lanes) {
-    for (std::size_t l = 0; l < lanes; ++l) acc[l] += std::abs(p[i + l]);
-  }
+  constexpr std::size_t block = 2048;
+  T buffer[block];
   T total = 0;
-  for (; i < n; ++i) total += std::abs(p[i]);
-  for (auto a : acc) total += a;
+  for (std::size_t i = 0; i < n; i += block) {
+    const std::size_t m = std::min(block, n - i);
+    for (std::size_t j = 0; j < m; ++j) buffer[j] = std::abs(p[i + j]);
+    total += reduce::Sum::contiguous(buffer, m);
+  }
   v() = total;
   return make_output<T>("l1_norm", std::move(v), {&x}, [](BackwardContext<T>& c) {
     c.grads[0] = mul_slope(c.g, c.in[0], SlopeOf<T>{Slope::abs}, "abs_backward");
