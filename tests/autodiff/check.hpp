@@ -5,7 +5,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <functional>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <autodiff/autodiff.hpp>
@@ -35,6 +37,40 @@ inline Array random_array(const ad::Shape& shape, unsigned seed, double lo = -2,
 // Positive values in [lo, hi] (log, sqrt, division).
 inline Array positive_array(const ad::Shape& shape, unsigned seed, double lo = 0.5, double hi = 2) {
   return random_array(shape, seed, lo, hi, 0);
+}
+
+// An (n, 1) column; a braced list of one-element rows such as Array{{1}, {2}} is ambiguous.
+inline Array column(std::initializer_list<double> values) {
+  Array a = Array::from_shape({values.size(), 1});
+  std::copy(values.begin(), values.end(), a.begin());
+  return a;
+}
+
+// The message of the E that f throws, or "<no exception>".
+template <class E>
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "<no exception>";
+}
+
+// f must throw an E whose message contains every string in `needles`.
+template <class E, class F>
+void check_error(F&& f, const std::vector<std::string>& needles) {
+  try {
+    f();
+    BOOST_ERROR("expected an exception, but nothing was thrown");
+  } catch (const E& e) {
+    const std::string msg = e.what();
+    for (const auto& n : needles) {
+      BOOST_CHECK_MESSAGE(msg.find(n) != std::string::npos, "message \"" << msg << "\" does not contain \"" << n << "\"");
+    }
+  } catch (const std::exception& e) {
+    BOOST_ERROR("expected another exception type, got: " << e.what());
+  }
 }
 
 // Checks f's first and second derivatives at `inputs`.

@@ -48,13 +48,6 @@ void check_binary_ops(const ad::Shape& big, const ad::Shape& small, unsigned see
   }
 }
 
-// An (n, 1) column; Array{{1}, {2}} would be ambiguous.
-Array column(std::initializer_list<double> values) {
-  Array a = Array::from_shape({values.size(), 1});
-  std::copy(values.begin(), values.end(), a.begin());
-  return a;
-}
-
 Array grad_value(const V& x) {
   BOOST_REQUIRE_MESSAGE(x.grad().defined(), "no gradient was accumulated");
   return x.grad().value();
@@ -132,7 +125,7 @@ BOOST_AUTO_TEST_CASE(broadcast_leading_axes) {
 BOOST_AUTO_TEST_CASE(broadcast_forward_values) {
   const V X(Array{{1, 2, 3}, {4, 5, 6}});
   const V b(Array{10, 20, 30});
-  const V c(column({2, -1}));
+  const V c(test::column({2, -1}));
   const V r(Array{{1, 2, 4}});
   const V s = V::scalar(2);
   test::check_close((X + b).value(), Array{{11, 22, 33}, {14, 25, 36}});
@@ -171,17 +164,17 @@ BOOST_AUTO_TEST_CASE(broadcast_add_gradients_by_value) {
   }
   // (m, 1) onto (m, n): d/dc = n per row.
   {
-    V X(Xv, true), c(column({1, 2, 3}), true);
+    V X(Xv, true), c(test::column({1, 2, 3}), true);
     ad::backward(ad::sum(c + X));
-    test::check_close(grad_value(c), column({4, 4, 4}));
+    test::check_close(grad_value(c), test::column({4, 4, 4}));
     test::check_close(grad_value(X), xt::ones<double>({3, 4}));
   }
   // (1, n) with (m, 1): each gets the length of the other's axis.
   {
-    V r(Array{{1, 2, 3, 4}}, true), c(column({1, 2, 3}), true);
+    V r(Array{{1, 2, 3, 4}}, true), c(test::column({1, 2, 3}), true);
     ad::backward(ad::sum(r + c));
     test::check_close(grad_value(r), Array{{3, 3, 3, 3}});
-    test::check_close(grad_value(c), column({4, 4, 4}));
+    test::check_close(grad_value(c), test::column({4, 4, 4}));
   }
   // A 0-d scalar onto (m, n): m * n.
   {
@@ -214,9 +207,9 @@ BOOST_AUTO_TEST_CASE(broadcast_mul_div_gradients_by_value) {
   }
   // (m, 1): row sums.
   {
-    V X(Xv, true), c(column({2, -1, 0.5}), true);
+    V X(Xv, true), c(test::column({2, -1, 0.5}), true);
     ad::backward(ad::sum(c * X));
-    test::check_close(grad_value(c), column({2.5, 5, 9.25}));
+    test::check_close(grad_value(c), test::column({2.5, 5, 9.25}));
     test::check_close(grad_value(X), Array{{2, 2, 2, 2}, {-1, -1, -1, -1}, {0.5, 0.5, 0.5, 0.5}});
   }
   // 0-d scalar: sum of X.

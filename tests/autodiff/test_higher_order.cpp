@@ -14,11 +14,6 @@ using test::Inputs;
 using test::V;
 
 namespace {
-Array column(std::initializer_list<double> values) {
-  Array c = xt::adapt(std::vector<double>(values));
-  c.reshape({values.size(), 1});
-  return c;
-}
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(derivatives_of_x_to_the_fourth_up_to_fourth_order) {
@@ -37,13 +32,13 @@ BOOST_AUTO_TEST_CASE(derivatives_of_x_to_the_fourth_up_to_fourth_order) {
 BOOST_AUTO_TEST_CASE(hessian_vector_product_of_a_quadratic) {
   // f = 0.5 x^T A x with symmetric A: Hv = A v.
   const Array A{{2.0, 1.0, 0.0}, {1.0, 3.0, -1.0}, {0.0, -1.0, 4.0}};
-  V x(column({0.3, -0.2, 0.7}), true);
+  V x(test::column({0.3, -0.2, 0.7}), true);
   V Av(A);
   V f = 0.5 * ad::sum(x * ad::matmul(Av, x));
   V g = ad::grad(f, {x}, {.create_graph = true})[0];
-  const V v(column({1.0, 2.0, -1.0}));
+  const V v(test::column({1.0, 2.0, -1.0}));
   V hv = ad::grad(ad::sum(g * v), {x})[0];
-  test::check_close(hv.value(), column({4.0, 8.0, -6.0}), 1e-12, 1e-12);
+  test::check_close(hv.value(), test::column({4.0, 8.0, -6.0}), 1e-12, 1e-12);
 }
 
 BOOST_AUTO_TEST_CASE(gradient_penalty_is_an_ordinary_node) {

@@ -19,22 +19,6 @@ V leaf(const Array& a) { return V(a, true); }
 
 std::string shape_of(const V& v) { return ad::shape_str(v.shape()); }
 
-// f() must throw ad::ShapeError whose message contains every string in `needles`.
-template <class F>
-void check_shape_error(F&& f, const std::vector<std::string>& needles) {
-  try {
-    f();
-    BOOST_ERROR("expected ad::ShapeError, but nothing was thrown");
-  } catch (const ad::ShapeError& e) {
-    const std::string msg = e.what();
-    for (const auto& n : needles) {
-      BOOST_CHECK_MESSAGE(msg.find(n) != std::string::npos, "message \"" << msg << "\" does not contain \"" << n << "\"");
-    }
-  } catch (const std::exception& e) {
-    BOOST_ERROR("expected ad::ShapeError, got another exception: " << e.what());
-  }
-}
-
 // The 2-D transpose by a plain loop.
 Array loop_transpose(const Array& a) {
   Array t = Array::from_shape({a.shape()[1], a.shape()[0]});
@@ -143,20 +127,20 @@ BOOST_AUTO_TEST_CASE(matmul_float_matches_double) {
 
 BOOST_AUTO_TEST_CASE(matmul_shape_errors_name_the_op_and_both_shapes) {
   V a(test::random_array({3, 4}, 12)), b(test::random_array({5, 2}, 13));
-  check_shape_error([&] { ad::matmul(a, b); }, {"matmul", "(3, 4)", "(5, 2)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(a, b); }, {"matmul", "(3, 4)", "(5, 2)"});
   // With flags: op(A) = (4, 3) does not fit (4, 2), (3, 4) does not fit op(B) = (2, 4), and
   // op(B2) = (2, 4) does not fit (3, 4).
   V b2(test::random_array({4, 2}, 14));
-  check_shape_error([&] { ad::matmul(a, b2, true, false); }, {"matmul", "(3, 4)", "(4, 2)"});
-  check_shape_error([&] { ad::matmul(a, b2, false, true); }, {"matmul", "(3, 4)", "(4, 2)"});
-  check_shape_error([&] { ad::matmul(b2, a, true, false); }, {"matmul", "(4, 2)", "(3, 4)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(a, b2, true, false); }, {"matmul", "(3, 4)", "(4, 2)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(a, b2, false, true); }, {"matmul", "(3, 4)", "(4, 2)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(b2, a, true, false); }, {"matmul", "(4, 2)", "(3, 4)"});
   // Operands that are not 2-D.
   V v1(Array{1, 2, 3}), m32(test::random_array({3, 2}, 15)), t3(test::random_array({2, 3, 4}, 16));
   V s = V::scalar(2.0);
-  check_shape_error([&] { ad::matmul(v1, m32); }, {"matmul", "(3,)", "(3, 2)"});
-  check_shape_error([&] { ad::matmul(a, V(Array{1, 2, 3, 4})); }, {"matmul", "(3, 4)", "(4,)"});
-  check_shape_error([&] { ad::matmul(t3, b2); }, {"matmul", "(2, 3, 4)", "(4, 2)"});
-  check_shape_error([&] { ad::matmul(s, a); }, {"matmul", "()", "(3, 4)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(v1, m32); }, {"matmul", "(3,)", "(3, 2)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(a, V(Array{1, 2, 3, 4})); }, {"matmul", "(3, 4)", "(4,)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(t3, b2); }, {"matmul", "(2, 3, 4)", "(4, 2)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(s, a); }, {"matmul", "()", "(3, 4)"});
 }
 
 BOOST_AUTO_TEST_CASE(matmul_with_empty_inner_dimension_gives_zeros) {
@@ -241,9 +225,9 @@ BOOST_AUTO_TEST_CASE(transpose_3d_permutation) {
 
 BOOST_AUTO_TEST_CASE(transpose_rejects_bad_permutations) {
   V x(test::random_array({2, 3, 4}, 23));
-  check_shape_error([&] { ad::transpose(x, {0, 0, 1}); }, {"transpose", "(2, 3, 4)"});
-  check_shape_error([&] { ad::transpose(x, {1, 0}); }, {"transpose", "(2, 3, 4)"});
-  check_shape_error([&] { ad::transpose(x, {0, 1, 3}); }, {"transpose", "(2, 3, 4)"});
+  test::check_error<ad::ShapeError>([&] { ad::transpose(x, {0, 0, 1}); }, {"transpose", "(2, 3, 4)"});
+  test::check_error<ad::ShapeError>([&] { ad::transpose(x, {1, 0}); }, {"transpose", "(2, 3, 4)"});
+  test::check_error<ad::ShapeError>([&] { ad::transpose(x, {0, 1, 3}); }, {"transpose", "(2, 3, 4)"});
 }
 
 // ---- a composite: regularized linear regression -----------------------------------------------

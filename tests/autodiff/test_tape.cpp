@@ -20,15 +20,6 @@ struct FreshTape {
   }
 };
 
-template <class E>
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no exception>";
-}
 }  // namespace
 
 BOOST_FIXTURE_TEST_SUITE(tape, FreshTape)
@@ -116,7 +107,7 @@ BOOST_AUTO_TEST_CASE(no_grad_records_nothing) {
 BOOST_AUTO_TEST_CASE(non_scalar_backward_needs_a_seed) {
   V x(Array{1.0, 2.0, 3.0}, true);
   V y = x * x;
-  const auto msg = message_of<ad::GraphError>([&] { ad::backward(y); });
+  const auto msg = test::message_of<ad::GraphError>([&] { ad::backward(y); });
   BOOST_TEST(msg.find("(3,)") != std::string::npos, msg);
   BOOST_TEST(msg.find("seed") != std::string::npos, msg);
   // The seed weights the output elements: d(sum(seed * x^2))/dx = 2 x seed.
@@ -127,7 +118,7 @@ BOOST_AUTO_TEST_CASE(non_scalar_backward_needs_a_seed) {
 BOOST_AUTO_TEST_CASE(seed_of_wrong_shape_throws) {
   V x(Array{1.0, 2.0, 3.0}, true);
   V y = x * x;
-  const auto msg = message_of<ad::ShapeError>([&] { ad::backward(y, V(Array{1.0, 2.0})); });
+  const auto msg = test::message_of<ad::ShapeError>([&] { ad::backward(y, V(Array{1.0, 2.0})); });
   BOOST_TEST(msg.find("(2,)") != std::string::npos, msg);
   BOOST_TEST(msg.find("(3,)") != std::string::npos, msg);
 }
@@ -139,7 +130,7 @@ BOOST_AUTO_TEST_CASE(graph_is_released_after_backward) {
   ad::backward(y);
   BOOST_TEST(ad::tape_stats<double>().live_records == 0u);
   BOOST_TEST(ad::tape_stats<double>().records == 0u);  // nothing else was alive: the tape is empty
-  const auto msg = message_of<ad::GraphError>([&] { ad::backward(y); });
+  const auto msg = test::message_of<ad::GraphError>([&] { ad::backward(y); });
   BOOST_TEST(msg.find("released") != std::string::npos, msg);
 }
 
@@ -157,7 +148,7 @@ BOOST_AUTO_TEST_CASE(backward_through_a_released_part_throws) {
   V h = ad::exp(x);
   ad::backward(ad::sum(h));  // releases exp's record
   V y = ad::sum(h * 2.0);    // reuses h
-  const auto msg = message_of<ad::GraphError>([&] { ad::backward(y); });
+  const auto msg = test::message_of<ad::GraphError>([&] { ad::backward(y); });
   BOOST_TEST(msg.find("exp") != std::string::npos, msg);
 }
 
@@ -174,7 +165,7 @@ BOOST_AUTO_TEST_CASE(unrelated_graphs_survive_a_backward) {
 BOOST_AUTO_TEST_CASE(unused_inputs) {
   V x(Array{1.0}, true), z(Array{5.0, 6.0}, true);
   V y = ad::sum(x * 2.0);
-  const auto msg = message_of<ad::GraphError>([&] { ad::grad(y, {x, z}, {.retain_graph = true}); });
+  const auto msg = test::message_of<ad::GraphError>([&] { ad::grad(y, {x, z}, {.retain_graph = true}); });
   BOOST_TEST(msg.find("input 1") != std::string::npos, msg);
   auto g = ad::grad(y, {x, z}, {.allow_unused = true});
   test::check_close(g[1].value(), Array{0.0, 0.0});
@@ -187,7 +178,7 @@ BOOST_AUTO_TEST_CASE(in_place_modification_is_detected) {
   V w(Array{3.0, 4.0}, true);
   V y = ad::sum(x * w);
   w.mutable_value()(0) = 100.0;  // mul saved w for its backward
-  const auto msg = message_of<ad::GraphError>([&] { ad::backward(y); });
+  const auto msg = test::message_of<ad::GraphError>([&] { ad::backward(y); });
   BOOST_TEST(msg.find("mul") != std::string::npos, msg);
   BOOST_TEST(msg.find("modified") != std::string::npos, msg);
 }
@@ -198,7 +189,7 @@ BOOST_AUTO_TEST_CASE(undefined_and_non_scalar_values_throw) {
   BOOST_CHECK_THROW(empty.value(), ad::Error);
   BOOST_CHECK_THROW(ad::backward(empty), ad::GraphError);
   V x(Array{1.0, 2.0});
-  const auto msg = message_of<ad::ShapeError>([&] { (void)x.item(); });
+  const auto msg = test::message_of<ad::ShapeError>([&] { (void)x.item(); });
   BOOST_TEST(msg.find("(2,)") != std::string::npos, msg);
   BOOST_TEST(V::scalar(2.5).item() == 2.5);
   BOOST_TEST(V::scalar(2.5).dim() == 0u);
@@ -211,7 +202,7 @@ BOOST_AUTO_TEST_CASE(anomaly_mode_names_the_forward_op) {
     BOOST_TEST(std::isinf(y.value()(1)));
   }
   ad::DetectAnomalyGuard anomaly;
-  const auto msg = message_of<ad::AnomalyError>([&] { (void)ad::log(x); });
+  const auto msg = test::message_of<ad::AnomalyError>([&] { (void)ad::log(x); });
   BOOST_TEST(msg.find("'log'") != std::string::npos, msg);
   BOOST_TEST(msg.find("Inf") != std::string::npos, msg);
 }
@@ -220,7 +211,7 @@ BOOST_AUTO_TEST_CASE(anomaly_mode_names_the_backward_op) {
   V x(Array{4.0, 0.0}, true);
   ad::DetectAnomalyGuard anomaly;
   V y = ad::sum(ad::sqrt(x));  // finite forward, infinite slope at 0
-  const auto msg = message_of<ad::AnomalyError>([&] { ad::backward(y); });
+  const auto msg = test::message_of<ad::AnomalyError>([&] { ad::backward(y); });
   BOOST_TEST(msg.find("backward of op 'sqrt'") != std::string::npos, msg);
 }
 
@@ -282,7 +273,7 @@ BOOST_AUTO_TEST_CASE(tapes_are_per_thread) {
   V x(Array{1.0}, true);
   V y = ad::sum(x * 2.0);
   std::string msg;
-  std::thread other([&] { msg = message_of<ad::GraphError>([&] { ad::backward(y); }); });
+  std::thread other([&] { msg = test::message_of<ad::GraphError>([&] { ad::backward(y); }); });
   other.join();
   BOOST_TEST(msg.find("thread") != std::string::npos, msg);
   ad::backward(y);  // still intact on its own thread

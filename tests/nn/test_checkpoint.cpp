@@ -11,6 +11,8 @@
 
 #include <nn/nn.hpp>
 
+#include "autodiff/check.hpp"
+
 namespace fs = std::filesystem;
 using F = xt::xarray<float>;
 
@@ -50,16 +52,6 @@ std::vector<F> weights(const nn::Sequential<float>& m) {
   return w;
 }
 
-template <class E>
-std::string message(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no exception>";
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(weights_round_trip_bit_exactly) {
@@ -79,7 +71,7 @@ BOOST_AUTO_TEST_CASE(mismatches_are_reported_by_entry) {
   auto a = model(1);
   a.save_weights(dir.file("w.npz"));
   auto wider = model(1, 9);
-  std::string msg = message<nn::FormatError>([&] { wider.load_weights(dir.file("w.npz")); });
+  std::string msg = test::message_of<nn::FormatError>([&] { wider.load_weights(dir.file("w.npz")); });
   BOOST_TEST(msg.find("dense/kernel") != std::string::npos, msg);
   BOOST_TEST(msg.find("(3, 8)") != std::string::npos, msg);
   BOOST_TEST(msg.find("(3, 9)") != std::string::npos, msg);
@@ -87,14 +79,14 @@ BOOST_AUTO_TEST_CASE(mismatches_are_reported_by_entry) {
   BOOST_TEST((weights(wider) == before));  // a failed load changes nothing
 
   auto as_double = model<double>(1);
-  msg = message<nn::FormatError>([&] { as_double.load_weights(dir.file("w.npz")); });
+  msg = test::message_of<nn::FormatError>([&] { as_double.load_weights(dir.file("w.npz")); });
   BOOST_TEST(msg.find("dense/kernel") != std::string::npos, msg);
   BOOST_TEST(msg.find("<f4") != std::string::npos, msg);
 
   nn::Sequential<float> fewer(1);
   fewer.add(nn::Input({3}));
   fewer.add(nn::Dense(8, "relu"));
-  msg = message<nn::FormatError>([&] { fewer.load_weights(dir.file("w.npz")); });
+  msg = test::message_of<nn::FormatError>([&] { fewer.load_weights(dir.file("w.npz")); });
   BOOST_TEST(msg.find("dense_1/kernel") != std::string::npos, msg);  // not a parameter of this model
 
   // A truncated file is an error, not a short read.

@@ -20,13 +20,6 @@ namespace tt = boost::test_tools;
 
 namespace {
 
-// A column (n, 1): brace lists of one-element rows are ambiguous for xt::xarray.
-Array column(std::initializer_list<double> values) {
-  Array a = Array::from_shape({values.size(), 1});
-  std::copy(values.begin(), values.end(), a.begin());
-  return a;
-}
-
 // Binary and categorical cross-entropies from logits, stated by hand for one element/row.
 double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
 
@@ -103,7 +96,7 @@ BOOST_AUTO_TEST_CASE(binary_crossentropy_keras_example) {
 BOOST_AUTO_TEST_CASE(binary_crossentropy_soft_labels) {
   // y = 0.25, p = 0.8: -(0.25 log 0.8 + 0.75 log 0.2).
   const double expected = -(0.25 * std::log(0.8) + 0.75 * std::log(0.2));
-  BOOST_TEST(nn::binary_crossentropy(V(column({0.25})), V(column({0.8}))).item() == expected, tt::tolerance(1e-13));
+  BOOST_TEST(nn::binary_crossentropy(V(test::column({0.25})), V(test::column({0.8}))).item() == expected, tt::tolerance(1e-13));
 }
 
 BOOST_AUTO_TEST_CASE(binary_crossentropy_clips_certain_probabilities) {
@@ -125,7 +118,7 @@ BOOST_AUTO_TEST_CASE(binary_crossentropy_from_logits_keras_example) {
   BOOST_TEST(loss == expected, tt::tolerance(1e-13));
   BOOST_TEST(loss == 0.865, tt::tolerance(1e-3));
   // x = 0: log 2 whatever the label.
-  BOOST_TEST(nn::binary_crossentropy(V(column({0.3})), V(column({0.0})), true).item() == std::log(2.0),
+  BOOST_TEST(nn::binary_crossentropy(V(test::column({0.3})), V(test::column({0.0})), true).item() == std::log(2.0),
              tt::tolerance(1e-15));
 }
 
@@ -150,7 +143,7 @@ BOOST_AUTO_TEST_CASE(sparse_categorical_crossentropy_keras_example) {
   const double expected = (-std::log(0.95) - std::log(0.1)) / 2;
   BOOST_TEST(nn::sparse_categorical_crossentropy(V(Array{1.0, 2.0}), V(probabilities)).item() == expected,
              tt::tolerance(1e-13));
-  BOOST_TEST(nn::sparse_categorical_crossentropy(V(column({1.0, 2.0})), V(probabilities)).item() == expected,
+  BOOST_TEST(nn::sparse_categorical_crossentropy(V(test::column({1.0, 2.0})), V(probabilities)).item() == expected,
              tt::tolerance(1e-13));
   // The same as the categorical loss on the one-hot labels.
   BOOST_TEST(nn::sparse_categorical_crossentropy(V(Array{1.0, 2.0}), V(probabilities)).item() ==
@@ -170,7 +163,7 @@ BOOST_AUTO_TEST_CASE(huber_both_branches) {
   // delta = 2: 0.125 and 2 * (3 - 1) = 4; mean 2.0625.
   BOOST_TEST(nn::huber(V(Array{{0.0, 0.0}}), V(Array{{0.5, -3.0}}), 2.0).item() == 2.0625, tt::tolerance(1e-15));
   // |e| = delta exactly is the quadratic branch, and both branches agree there: 0.5.
-  BOOST_TEST(nn::huber(V(column({0.0})), V(column({1.0}))).item() == 0.5, tt::tolerance(1e-15));
+  BOOST_TEST(nn::huber(V(test::column({0.0})), V(test::column({1.0}))).item() == 0.5, tt::tolerance(1e-15));
   // Gradient: e within delta -> e / n, beyond -> delta sign(e) / n (n = 2 elements).
   V pred(Array{{0.5, -3.0}}, true);
   ad::backward(nn::huber(V(Array{{0.0, 0.0}}), pred));
@@ -334,7 +327,7 @@ BOOST_AUTO_TEST_CASE(sparse_rejects_bad_labels_naming_the_row) {
                         message_has<E>({"sparse_categorical_crossentropy", "row 1", "3"}));
   BOOST_CHECK_EXCEPTION(nn::sparse_categorical_crossentropy(V(Array{-1.0, 0.0}), p), E,
                         message_has<E>({"sparse_categorical_crossentropy", "row 0", "-1"}));
-  BOOST_CHECK_EXCEPTION(nn::sparse_categorical_crossentropy(V(column({2.0, 0.5})), p), E,
+  BOOST_CHECK_EXCEPTION(nn::sparse_categorical_crossentropy(V(test::column({2.0, 0.5})), p), E,
                         message_has<E>({"sparse_categorical_crossentropy", "row 1", "0.5"}));
   BOOST_CHECK_EXCEPTION(
       nn::sparse_categorical_crossentropy(V(Array{std::numeric_limits<double>::quiet_NaN(), 1.0}), p, true), E,
@@ -366,8 +359,8 @@ BOOST_AUTO_TEST_CASE(shape_mismatches_throw_naming_loss_and_shapes) {
 BOOST_AUTO_TEST_CASE(ranks_differing_by_a_trailing_one_are_matched) {
   // y_true (3,) against y_pred (3, 1), and (3, 1) against (3,), as Keras squeezes/expands.
   const Array t{1.0, 0.0, 1.0};
-  const Array p = column({0.8, 0.3, 0.4});
-  const Array t_col = column({1.0, 0.0, 1.0});
+  const Array p = test::column({0.8, 0.3, 0.4});
+  const Array t_col = test::column({1.0, 0.0, 1.0});
   const Array p_flat{0.8, 0.3, 0.4};
   const double bce = -(std::log(0.8) + std::log(0.7) + std::log(0.4)) / 3;
   BOOST_TEST(nn::binary_crossentropy(V(t), V(p)).item() == bce, tt::tolerance(1e-13));
@@ -381,7 +374,7 @@ BOOST_AUTO_TEST_CASE(ranks_differing_by_a_trailing_one_are_matched) {
   // The gradient w.r.t. y_pred keeps y_pred's shape.
   V pv(p, true);
   ad::backward(nn::mean_squared_error(V(t), pv));
-  test::check_close(pv.grad().value(), column({2 * -0.2 / 3, 2 * 0.3 / 3, 2 * -0.6 / 3}), 1e-15, 1e-13);
+  test::check_close(pv.grad().value(), test::column({2 * -0.2 / 3, 2 * 0.3 / 3, 2 * -0.6 / 3}), 1e-15, 1e-13);
 }
 
 BOOST_AUTO_TEST_CASE(undefined_inputs_throw) {

@@ -16,13 +16,6 @@ namespace tt = boost::test_tools;
 
 namespace {
 
-// A column (n, 1): brace lists of one-element rows are ambiguous for xt::xarray.
-Array column(std::initializer_list<double> values) {
-  Array a = Array::from_shape({values.size(), 1});
-  std::copy(values.begin(), values.end(), a.begin());
-  return a;
-}
-
 std::unique_ptr<nn::Metric<double>> metric(const std::string& name, const std::string& loss = "") {
   return nn::make_metric<double>(name, loss);
 }
@@ -48,10 +41,10 @@ BOOST_AUTO_TEST_CASE(binary_accuracy_over_two_batches) {
   BOOST_TEST(m->name() == "binary_accuracy");
   BOOST_TEST(m->result() == 0.0);  // before any update
   // Keras's example: predictions 1, 1, 0, 1 (0.6 > 0.5) against 1, 1, 0, 0: 3 of 4.
-  m->update(column({1.0, 1.0, 0.0, 0.0}), column({0.98, 1.0, 0.0, 0.6}));
+  m->update(test::column({1.0, 1.0, 0.0, 0.0}), test::column({0.98, 1.0, 0.0, 0.6}));
   BOOST_TEST(m->result() == 0.75);
   // 0.5 is not above the threshold: predictions 0, 0 against 1, 0: 1 of 2. Total 4 of 6.
-  m->update(column({1.0, 0.0}), column({0.5, 0.2}));
+  m->update(test::column({1.0, 0.0}), test::column({0.5, 0.2}));
   BOOST_TEST(m->result() == 4.0 / 6.0, tt::tolerance(1e-15));
 }
 
@@ -61,7 +54,7 @@ BOOST_AUTO_TEST_CASE(binary_accuracy_averages_over_the_last_axis) {
   m->update(Array{{1.0, 0.0}, {0.0, 1.0}}, Array{{0.7, 0.7}, {0.1, 0.9}});
   BOOST_TEST(m->result() == 0.75);
   // Labels (batch,) against predictions (batch, 1): 1 of 2 matches. Samples 0.5, 1, 1, 0 -> 2.5 / 4.
-  m->update(Array{1.0, 0.0}, column({0.9, 0.8}));
+  m->update(Array{1.0, 0.0}, test::column({0.9, 0.8}));
   BOOST_TEST(m->result() == 2.5 / 4.0, tt::tolerance(1e-15));
 }
 
@@ -80,7 +73,7 @@ BOOST_AUTO_TEST_CASE(categorical_accuracy_over_two_batches) {
 BOOST_AUTO_TEST_CASE(sparse_categorical_accuracy_over_two_batches) {
   auto m = metric("sparse_categorical_accuracy");
   // Keras's example: labels (2, 1) [[2], [1]], argmax 1 and 1: 1 of 2.
-  m->update(column({2.0, 1.0}), Array{{0.1, 0.6, 0.3}, {0.05, 0.95, 0.0}});
+  m->update(test::column({2.0, 1.0}), Array{{0.1, 0.6, 0.3}, {0.05, 0.95, 0.0}});
   BOOST_TEST(m->result() == 0.5);
   // Labels (3,): argmax 0, 2, 0 against 0, 2, 1: 2 of 3. Total 3 of 5.
   m->update(Array{0.0, 2.0, 1.0}, Array{{0.5, 0.2, 0.3}, {0.1, 0.2, 0.7}, {0.6, 0.3, 0.1}});
@@ -126,9 +119,9 @@ BOOST_AUTO_TEST_CASE(reset_clears_the_state) {
   m->update(Array{{1.0, 0.0}, {1.0, 0.0}}, Array{{0.1, 0.9}, {0.8, 0.2}});
   BOOST_TEST(m->result() == 0.5);
   auto e = metric("mse");
-  e->update(column({0.0}), column({3.0}));
+  e->update(test::column({0.0}), test::column({3.0}));
   e->reset();
-  e->update(column({0.0}), column({1.0}));
+  e->update(test::column({0.0}), test::column({1.0}));
   BOOST_TEST(e->result() == 1.0);
 }
 
@@ -145,7 +138,7 @@ BOOST_AUTO_TEST_CASE(float_metrics_accumulate_in_double) {
 BOOST_AUTO_TEST_CASE(accuracy_resolves_by_loss) {
   // Predictions (2, 1) of 0.7 and 0.6 against labels 1 and 0: binary accuracy 0.5, while the
   // categorical argmax over a single column always matches (1.0).
-  const Array y = column({1.0, 0.0}), p = column({0.7, 0.6});
+  const Array y = test::column({1.0, 0.0}), p = test::column({0.7, 0.6});
   for (const std::string name : {"accuracy", "acc"}) {
     auto binary = metric(name, "binary_crossentropy");
     BOOST_TEST(binary->name() == "accuracy");

@@ -15,6 +15,8 @@
 #include <tuple>
 #include <vector>
 
+#include "autodiff/check.hpp"
+
 // Every update rule is checked against values worked out by hand for w0 = [1, -2] and the fixed
 // gradient g = [0.5, -1]: the arithmetic is in the comments, the expected values are literal
 // numbers or closed-form expressions of literal numbers (never the optimizer's own code).
@@ -59,16 +61,6 @@ std::vector<std::string> entry_names(const nn::NamedArrays<double>& state) {
 
 bool bitwise_equal(const Array& a, const Array& b) {
   return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-}
-
-template <class E>
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "<no exception>";
 }
 
 bool contains(const std::string& haystack, const std::string& needle) {
@@ -265,29 +257,16 @@ BOOST_AUTO_TEST_CASE(adagrad) {
 
 namespace {
 
-// Lasso with an orthogonal design: minimize (1/2n)‖Xw − y‖² + λ‖w‖₁ with X = the 4×4 Hadamard
-// matrix, so XᵀX = 4I = nI. Then the smooth part is ½‖w − z‖² + const with z = Xᵀy/n, and the
-// minimizer is w* = sign(z)·max(|z| − λ, 0).
-//   z = [2, -0.3, 0.05, -1.5], λ = 0.5  →  w* = [1.5, 0, 0, -1]   (|-0.3|, |0.05| < λ)
-// y = Xz: [2 - 0.3 + 0.05 - 1.5, 2 + 0.3 + 0.05 + 1.5, 2 - 0.3 - 0.05 + 1.5, 2 + 0.3 - 0.05 - 1.5]
-//       = [0.25, 3.85, 3.15, 0.75]
-// A column vector (n, 1).
-Array column(std::initializer_list<double> values) {
-  Array a = Array::from_shape({values.size(), 1});
-  std::copy(values.begin(), values.end(), a.begin());
-  return a;
-}
-
 struct Lasso {
   Array X{{1.0, 1.0, 1.0, 1.0}, {1.0, -1.0, 1.0, -1.0}, {1.0, 1.0, -1.0, -1.0}, {1.0, -1.0, -1.0, 1.0}};
-  Array y = column({0.25, 3.85, 3.15, 0.75});
+  Array y = test::column({0.25, 3.85, 3.15, 0.75});
   double lambda = 0.5;
   std::vector<double> w_star{1.5, 0.0, 0.0, -1.0};
 
   // Runs `steps` steps of `config`; with `subgradient` the L1 term is in the loss instead.
   Array solve(const nn::OptimizerConfig& config, int steps, bool subgradient = false) const {
     nn::Optimizer<double> opt(config);
-    V w(column({0.5, 0.7, -0.4, 0.2}), true);
+    V w(test::column({0.5, 0.7, -0.4, 0.2}), true);
     const V Xv(X), yv(y);
     for (int s = 0; s < steps; ++s) {
       w.zero_grad();
@@ -447,7 +426,7 @@ BOOST_AUTO_TEST_CASE(changed_shape_throws) {
   P p = standard_param();
   opt.step({p});
   P reshaped = param("w", Array{1.0, 2.0, 3.0}, Array{1.0, 1.0, 1.0});
-  const auto msg = message_of<std::runtime_error>([&] { opt.step({reshaped}); });
+  const auto msg = test::message_of<std::runtime_error>([&] { opt.step({reshaped}); });
   BOOST_TEST(contains(msg, "'w'"), msg);
   BOOST_TEST(contains(msg, "(3,)"), msg);
   BOOST_TEST(contains(msg, "(2,)"), msg);
@@ -564,7 +543,7 @@ BOOST_AUTO_TEST_CASE(load_state_errors) {
   opt.step({p});
   const auto good = opt.state();  // iterations, w/m, w/v
   auto message = [&](nn::NamedArrays<double> s) {
-    return message_of<std::runtime_error>([&] { opt.load_state(s); });
+    return test::message_of<std::runtime_error>([&] { opt.load_state(s); });
   };
   auto with = [&](const std::string& name, const Array& a) {
     auto s = good;
@@ -614,15 +593,15 @@ BOOST_AUTO_TEST_CASE(load_state_errors) {
   // shape.
   nn::Optimizer<double> fresh(nn::Adam{});
   nn::NamedArrays<double> partial{good[0], good[1]};  // iterations, w/m
-  msg = message_of<std::runtime_error>([&] { fresh.load_state(partial); });
+  msg = test::message_of<std::runtime_error>([&] { fresh.load_state(partial); });
   BOOST_TEST(contains(msg, "missing entry 'w/v'"), msg);
   auto mixed = good;
   mixed[2].second = Array{0.0, 0.0, 0.0};
-  msg = message_of<std::runtime_error>([&] { fresh.load_state(mixed); });
+  msg = test::message_of<std::runtime_error>([&] { fresh.load_state(mixed); });
   BOOST_TEST(contains(msg, "'w/v'"), msg);
   // Another optimizer's entries are unknown here.
   nn::Optimizer<double> sgd(nn::SGD{.momentum = 0.9});
-  msg = message_of<std::runtime_error>([&] { sgd.load_state(good); });
+  msg = test::message_of<std::runtime_error>([&] { sgd.load_state(good); });
   BOOST_TEST(contains(msg, "unknown entry 'w/m'"), msg);
   BOOST_TEST(fresh.iterations() == 0u);
   BOOST_TEST(fresh.state().size() == 1u);
@@ -671,7 +650,7 @@ BOOST_AUTO_TEST_CASE(invalid_configs_throw) {
       {"Adagrad", "learning_rate", nn::Adagrad{.learning_rate = 0}},
   };
   for (const auto& [optimizer, field, config] : bad) {
-    const auto msg = message_of<std::invalid_argument>([&] { nn::Optimizer<double> opt(config); });
+    const auto msg = test::message_of<std::invalid_argument>([&] { nn::Optimizer<double> opt(config); });
     BOOST_TEST(contains(msg, optimizer + ": " + field), msg);
   }
   // The edges of the valid ranges are accepted.
@@ -738,7 +717,7 @@ BOOST_AUTO_TEST_CASE(float_iterations_limit) {
   BOOST_TEST(opt.state()[0].second() == 16777215.0f);
   opt.step({});
   BOOST_TEST(opt.iterations() == 16777216u);
-  const auto msg = message_of<std::runtime_error>([&] { (void)opt.state(); });
+  const auto msg = test::message_of<std::runtime_error>([&] { (void)opt.state(); });
   BOOST_TEST(contains(msg, "iterations"), msg);
   // And a state claiming 2^24 is refused.
   s[0].second() = 16777216.0f;
