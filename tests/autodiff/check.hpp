@@ -73,6 +73,26 @@ void check_error(F&& f, const std::vector<std::string>& needles) {
   }
 }
 
+// x's accumulated gradient; fails the test case if backward left none.
+inline Array grad_value(const V& x) {
+  BOOST_REQUIRE_MESSAGE(x.grad().defined(), "no gradient was accumulated");
+  return x.grad().value();
+}
+
+// d/dx sum(f(x)) at x, through backward.
+inline Array grad_of_sum(const std::function<V(const V&)>& f, const Array& x) {
+  V leaf(x, true);
+  ad::backward(ad::sum(f(leaf)));
+  return grad_value(leaf);
+}
+
+// f applied elementwise to a copy of x, with a plain scalar function (the reference values).
+inline Array map(const Array& x, const std::function<double(double)>& f) {
+  Array r = x;
+  for (auto& e : r) e = f(e);
+  return r;
+}
+
 // Checks f's first and second derivatives at `inputs`.
 #define CHECK_GRADIENTS(f, ...)                                                               \
   do {                                                                                        \

@@ -14,24 +14,6 @@ using test::Array;
 using test::Inputs;
 using test::V;
 
-Array grad_value(const V& x) {
-  BOOST_REQUIRE_MESSAGE(x.grad().defined(), "no gradient was accumulated");
-  return x.grad().value();
-}
-
-// d/dx sum(f(x)) at x, through backward.
-Array grad_of_sum(const std::function<V(const V&)>& f, const Array& x) {
-  V leaf(x, true);
-  ad::backward(ad::sum(f(leaf)));
-  return grad_value(leaf);
-}
-
-Array map(const Array& x, const std::function<double(double)>& f) {
-  Array r = x;
-  for (auto& e : r) e = f(e);
-  return r;
-}
-
 double sigmoid_ref(double x) { return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x)); }
 
 bool all_finite(const Array& a) {
@@ -51,14 +33,14 @@ BOOST_AUTO_TEST_CASE(relu_gradients_and_values) {
   CHECK_GRADIENTS(f, x);
   const auto g = [](const Inputs& in) { return ad::relu(in[0]) * ad::relu(in[1]) + ad::square(ad::relu(in[0])); };
   CHECK_GRADIENTS(g, x, test::random_array({3, 4}, 2));
-  test::check_close(ad::relu(V(x)).value(), map(x, [](double e) { return e > 0 ? e : 0.0; }));
+  test::check_close(ad::relu(V(x)).value(), test::map(x, [](double e) { return e > 0 ? e : 0.0; }));
   test::check_close(ad::relu(V(Array{-2, 0, 3})).value(), Array{0, 0, 3});
-  test::check_close(grad_of_sum([](const V& v) { return ad::relu(v); }, x),
-                    map(x, [](double e) { return e > 0 ? 1.0 : 0.0; }));
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::relu(v); }, x),
+                    test::map(x, [](double e) { return e > 0 ? 1.0 : 0.0; }));
 }
 
 BOOST_AUTO_TEST_CASE(relu_gradient_at_zero_is_zero) {
-  test::check_close(grad_of_sum([](const V& v) { return ad::relu(v); }, Array{-1, 0, 2, -0.0}), Array{0, 0, 1, 0});
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::relu(v); }, Array{-1, 0, 2, -0.0}), Array{0, 0, 1, 0});
   V x(Array{{0, 1}, {-1, 0}}, true);
   const auto gs = ad::grad(ad::sum(ad::relu(x) * 4.0), {x});
   test::check_close(gs[0].value(), Array{{0, 4}, {0, 0}});
@@ -73,19 +55,19 @@ BOOST_AUTO_TEST_CASE(leaky_relu_gradients_and_values) {
   const auto g = [](const Inputs& in) { return ad::leaky_relu(in[0], 0.3) * in[1]; };
   CHECK_GRADIENTS(g, x, test::random_array({3, 4}, 11));
 
-  test::check_close(ad::leaky_relu(V(x)).value(), map(x, [](double e) { return e > 0 ? e : 0.01 * e; }));
-  test::check_close(ad::leaky_relu(V(x), 0.2).value(), map(x, [](double e) { return e > 0 ? e : 0.2 * e; }));
+  test::check_close(ad::leaky_relu(V(x)).value(), test::map(x, [](double e) { return e > 0 ? e : 0.01 * e; }));
+  test::check_close(ad::leaky_relu(V(x), 0.2).value(), test::map(x, [](double e) { return e > 0 ? e : 0.2 * e; }));
   test::check_close(ad::leaky_relu(V(Array{-2, 0, 3})).value(), Array{-0.02, 0, 3});
   test::check_close(ad::leaky_relu(V(Array{-2, 0, 3}), 0.5).value(), Array{-1, 0, 3});
-  test::check_close(grad_of_sum([](const V& v) { return ad::leaky_relu(v); }, x),
-                    map(x, [](double e) { return e > 0 ? 1.0 : 0.01; }));
-  test::check_close(grad_of_sum([](const V& v) { return ad::leaky_relu(v, 0.2); }, x),
-                    map(x, [](double e) { return e > 0 ? 1.0 : 0.2; }));
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::leaky_relu(v); }, x),
+                    test::map(x, [](double e) { return e > 0 ? 1.0 : 0.01; }));
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::leaky_relu(v, 0.2); }, x),
+                    test::map(x, [](double e) { return e > 0 ? 1.0 : 0.2; }));
 }
 
 BOOST_AUTO_TEST_CASE(leaky_relu_gradient_at_zero_is_slope) {
-  test::check_close(grad_of_sum([](const V& v) { return ad::leaky_relu(v); }, Array{-1, 0, 2}), Array{0.01, 0.01, 1});
-  test::check_close(grad_of_sum([](const V& v) { return ad::leaky_relu(v, 0.25); }, Array{-1, 0, 2}),
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::leaky_relu(v); }, Array{-1, 0, 2}), Array{0.01, 0.01, 1});
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::leaky_relu(v, 0.25); }, Array{-1, 0, 2}),
                     Array{0.25, 0.25, 1});
   V x(Array{0.0}, true);
   const auto gs = ad::grad(ad::sum(ad::leaky_relu(x, 0.1) * 3.0), {x});
@@ -103,9 +85,9 @@ BOOST_AUTO_TEST_CASE(elu_gradients_and_values) {
       const auto g = [alpha](const Inputs& in) { return ad::elu(in[0] * in[1], alpha) * in[1]; };
       CHECK_GRADIENTS(g, x, test::random_array({3, 4}, 21));
       test::check_close(ad::elu(V(x), alpha).value(),
-                        map(x, [alpha](double e) { return e > 0 ? e : alpha * (std::exp(e) - 1); }), 1e-15, 1e-14);
-      test::check_close(grad_of_sum([alpha](const V& v) { return ad::elu(v, alpha); }, x),
-                        map(x, [alpha](double e) { return e > 0 ? 1.0 : alpha * std::exp(e); }), 1e-15, 1e-14);
+                        test::map(x, [alpha](double e) { return e > 0 ? e : alpha * (std::exp(e) - 1); }), 1e-15, 1e-14);
+      test::check_close(test::grad_of_sum([alpha](const V& v) { return ad::elu(v, alpha); }, x),
+                        test::map(x, [alpha](double e) { return e > 0 ? 1.0 : alpha * std::exp(e); }), 1e-15, 1e-14);
     }
   }
   // The default alpha is 1.
@@ -114,10 +96,10 @@ BOOST_AUTO_TEST_CASE(elu_gradients_and_values) {
   test::check_close(ad::elu(V(x)).value(), ad::elu(V(x), 1.0).value());
   test::check_close(ad::elu(V(Array{-1, 0, 2}), 0.5).value(), Array{0.5 * (std::exp(-1.0) - 1), 0, 2});
   // With alpha = 1, elu is continuously differentiable at 0 with slope 1.
-  test::check_close(grad_of_sum([](const V& v) { return ad::elu(v); }, Array{0.0}), Array{1.0});
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::elu(v); }, Array{0.0}), Array{1.0});
   // Large positive inputs: exp overflows in the unused branch only.
   test::check_close(ad::elu(V(Array{1000, -1000}), 0.5).value(), Array{1000, -0.5});
-  test::check_close(grad_of_sum([](const V& v) { return ad::elu(v, 0.5); }, Array{1000, -1000}), Array{1, 0});
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::elu(v, 0.5); }, Array{1000, -1000}), Array{1, 0});
 }
 
 // ---- sigmoid, tanh, softplus -----------------------------------------------------------------
@@ -142,9 +124,9 @@ BOOST_AUTO_TEST_CASE(smooth_activation_gradients) {
 
 BOOST_AUTO_TEST_CASE(smooth_activation_values) {
   const Array x = test::random_array({3, 4}, 40, -5, 5, 0);
-  test::check_close(ad::sigmoid(V(x)).value(), map(x, sigmoid_ref), 1e-15, 1e-14);
-  test::check_close(ad::tanh(V(x)).value(), map(x, [](double e) { return std::tanh(e); }), 1e-15, 1e-14);
-  test::check_close(ad::softplus(V(x)).value(), map(x, [](double e) { return std::log1p(std::exp(e)); }), 1e-15,
+  test::check_close(ad::sigmoid(V(x)).value(), test::map(x, sigmoid_ref), 1e-15, 1e-14);
+  test::check_close(ad::tanh(V(x)).value(), test::map(x, [](double e) { return std::tanh(e); }), 1e-15, 1e-14);
+  test::check_close(ad::softplus(V(x)).value(), test::map(x, [](double e) { return std::log1p(std::exp(e)); }), 1e-15,
                     1e-14);
   test::check_close(ad::sigmoid(V(Array{0.0})).value(), Array{0.5});
   test::check_close(ad::tanh(V(Array{0.0})).value(), Array{0.0});
@@ -153,11 +135,11 @@ BOOST_AUTO_TEST_CASE(smooth_activation_values) {
                     Array{30.0 + std::exp(-30.0), std::log1p(std::exp(-30.0))}, 1e-300, 1e-14);
 
   // Derivatives by value: s(1 - s), 1 - tanh^2, and sigmoid for softplus.
-  test::check_close(grad_of_sum([](const V& v) { return ad::sigmoid(v); }, x),
-                    map(x, [](double e) { return sigmoid_ref(e) * (1 - sigmoid_ref(e)); }), 1e-15, 1e-13);
-  test::check_close(grad_of_sum([](const V& v) { return ad::tanh(v); }, x),
-                    map(x, [](double e) { return 1 - std::tanh(e) * std::tanh(e); }), 1e-15, 1e-12);
-  test::check_close(grad_of_sum([](const V& v) { return ad::softplus(v); }, x), map(x, sigmoid_ref), 1e-15, 1e-14);
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::sigmoid(v); }, x),
+                    test::map(x, [](double e) { return sigmoid_ref(e) * (1 - sigmoid_ref(e)); }), 1e-15, 1e-13);
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::tanh(v); }, x),
+                    test::map(x, [](double e) { return 1 - std::tanh(e) * std::tanh(e); }), 1e-15, 1e-12);
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::softplus(v); }, x), test::map(x, sigmoid_ref), 1e-15, 1e-14);
 }
 
 // ---- numerical stability at +-1000 ----------------------------------------------------------

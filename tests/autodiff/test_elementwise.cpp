@@ -17,25 +17,6 @@ using test::Inputs;
 using test::V;
 using Mask = xt::xarray<bool>;
 
-Array grad_value(const V& x) {
-  BOOST_REQUIRE_MESSAGE(x.grad().defined(), "no gradient was accumulated");
-  return x.grad().value();
-}
-
-// d/dx sum(f(x)) at x, through backward.
-Array grad_of_sum(const std::function<V(const V&)>& f, const Array& x) {
-  V leaf(x, true);
-  ad::backward(ad::sum(f(leaf)));
-  return grad_value(leaf);
-}
-
-// f applied elementwise to a copy of x with a plain scalar function.
-Array map(const Array& x, const std::function<double(double)>& f) {
-  Array r = x;
-  for (auto& e : r) e = f(e);
-  return r;
-}
-
 // Moves every element of x at least `gap` away from each of the points.
 Array keep_away(Array x, std::initializer_list<double> points, double gap = 0.1) {
   for (auto& e : x) {
@@ -87,15 +68,15 @@ BOOST_AUTO_TEST_CASE(pow_values) {
   const Array x = test::positive_array({3, 4}, 4);
   for (double p : {0.5, 2.0, 3.0, -1.0, 1.5, 1.0}) {
     BOOST_TEST_CONTEXT("exponent " << p) {
-      test::check_close(ad::pow(V(x), p).value(), map(x, [p](double e) { return std::pow(e, p); }), 1e-14, 1e-14);
-      test::check_close(grad_of_sum([p](const V& v) { return ad::pow(v, p); }, x),
-                        map(x, [p](double e) { return p * std::pow(e, p - 1); }), 1e-14, 1e-13);
+      test::check_close(ad::pow(V(x), p).value(), test::map(x, [p](double e) { return std::pow(e, p); }), 1e-14, 1e-14);
+      test::check_close(test::grad_of_sum([p](const V& v) { return ad::pow(v, p); }, x),
+                        test::map(x, [p](double e) { return p * std::pow(e, p - 1); }), 1e-14, 1e-13);
     }
   }
   const Array fixed{4.0, 9.0, 0.25};
   test::check_close(ad::pow(V(fixed), 0.5).value(), Array{2.0, 3.0, 0.5});
   test::check_close(ad::pow(V(fixed), -1.0).value(), Array{0.25, 1.0 / 9, 4.0});
-  test::check_close(grad_of_sum([](const V& v) { return ad::pow(v, 3.0); }, fixed), Array{48.0, 243.0, 0.1875});
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::pow(v, 3.0); }, fixed), Array{48.0, 243.0, 0.1875});
   // x^0 = 1 is constant: its gradient is zero (the backward leaves it undefined, as zero).
   test::check_close(ad::pow(V(x), 0.0).value(), xt::ones<double>({3, 4}));
   V leaf(fixed, true);
@@ -130,23 +111,23 @@ BOOST_AUTO_TEST_CASE(smooth_unary_gradients) {
 BOOST_AUTO_TEST_CASE(smooth_unary_values) {
   const Array x = test::random_array({3, 4}, 20);
   const Array xp = test::positive_array({3, 4}, 21);
-  test::check_close(ad::square(V(x)).value(), map(x, [](double e) { return e * e; }));
-  test::check_close(ad::sqrt(V(xp)).value(), map(xp, [](double e) { return std::sqrt(e); }));
-  test::check_close(ad::exp(V(x)).value(), map(x, [](double e) { return std::exp(e); }), 1e-15, 1e-15);
-  test::check_close(ad::log(V(xp)).value(), map(xp, [](double e) { return std::log(e); }), 1e-15, 1e-15);
+  test::check_close(ad::square(V(x)).value(), test::map(x, [](double e) { return e * e; }));
+  test::check_close(ad::sqrt(V(xp)).value(), test::map(xp, [](double e) { return std::sqrt(e); }));
+  test::check_close(ad::exp(V(x)).value(), test::map(x, [](double e) { return std::exp(e); }), 1e-15, 1e-15);
+  test::check_close(ad::log(V(xp)).value(), test::map(xp, [](double e) { return std::log(e); }), 1e-15, 1e-15);
   test::check_close(ad::square(V(Array{-3, 0.5, 0})).value(), Array{9, 0.25, 0});
   test::check_close(ad::sqrt(V(Array{16, 0.25, 0})).value(), Array{4, 0.5, 0});
   test::check_close(ad::exp(V(Array{0.0})).value(), Array{1.0});
   test::check_close(ad::log(V(Array{1.0})).value(), Array{0.0});
 
   // Gradients by value.
-  test::check_close(grad_of_sum([](const V& v) { return ad::square(v); }, x), Array(2.0 * x));
-  test::check_close(grad_of_sum([](const V& v) { return ad::sqrt(v); }, xp),
-                    map(xp, [](double e) { return 0.5 / std::sqrt(e); }), 1e-15, 1e-14);
-  test::check_close(grad_of_sum([](const V& v) { return ad::exp(v); }, x),
-                    map(x, [](double e) { return std::exp(e); }), 1e-15, 1e-14);
-  test::check_close(grad_of_sum([](const V& v) { return ad::log(v); }, xp),
-                    map(xp, [](double e) { return 1.0 / e; }), 1e-15, 1e-14);
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::square(v); }, x), Array(2.0 * x));
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::sqrt(v); }, xp),
+                    test::map(xp, [](double e) { return 0.5 / std::sqrt(e); }), 1e-15, 1e-14);
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::exp(v); }, x),
+                    test::map(x, [](double e) { return std::exp(e); }), 1e-15, 1e-14);
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::log(v); }, xp),
+                    test::map(xp, [](double e) { return 1.0 / e; }), 1e-15, 1e-14);
 }
 
 // ---- abs, sign -------------------------------------------------------------------------------
@@ -157,12 +138,12 @@ BOOST_AUTO_TEST_CASE(abs_gradients_and_values) {
   CHECK_GRADIENTS(f, x);
   const auto g = [](const Inputs& in) { return ad::abs(in[0]) * in[1] + ad::abs(in[0] * in[1]); };
   CHECK_GRADIENTS(g, x, test::random_array({3, 4}, 31));
-  test::check_close(ad::abs(V(x)).value(), map(x, [](double e) { return std::abs(e); }));
+  test::check_close(ad::abs(V(x)).value(), test::map(x, [](double e) { return std::abs(e); }));
   test::check_close(ad::abs(V(Array{-2, 0, 3.5})).value(), Array{2, 0, 3.5});
 }
 
 BOOST_AUTO_TEST_CASE(abs_subgradient_at_zero_is_zero) {
-  test::check_close(grad_of_sum([](const V& v) { return ad::abs(v); }, Array{-2, 0, 3, -0.0}), Array{-1, 0, 1, 0});
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::abs(v); }, Array{-2, 0, 3, -0.0}), Array{-1, 0, 1, 0});
   // Through grad(), and scaled by an upstream gradient.
   V x(Array{{0, -1}, {2, 0}}, true);
   const auto gs = ad::grad(ad::sum(ad::abs(x) * 3.0), {x});
@@ -173,7 +154,7 @@ BOOST_AUTO_TEST_CASE(sign_values_and_zero_gradient) {
   const Array x{{-2, 0, 3}, {0.5, -0.0, -1e-300}};
   test::check_close(ad::sign(V(x)).value(), Array{{-1, 0, 1}, {1, 0, -1}});
   // sign' = 0 everywhere, zero included: only the other term contributes.
-  test::check_close(grad_of_sum([](const V& v) { return ad::sign(v) * 5.0 + v * 2.0; }, x),
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::sign(v) * 5.0 + v * 2.0; }, x),
                     Array{{2, 2, 2}, {2, 2, 2}});
   V leaf(x, true);
   const auto gs = ad::grad(ad::sum(ad::sign(leaf)), {leaf}, {.allow_unused = true});
@@ -200,7 +181,7 @@ BOOST_AUTO_TEST_CASE(clip_gradients) {
 
 BOOST_AUTO_TEST_CASE(clip_values) {
   const Array x = test::random_array({3, 4}, 52);
-  test::check_close(ad::clip(V(x), -0.5, 0.8).value(), map(x, [](double e) { return std::clamp(e, -0.5, 0.8); }));
+  test::check_close(ad::clip(V(x), -0.5, 0.8).value(), test::map(x, [](double e) { return std::clamp(e, -0.5, 0.8); }));
   test::check_close(ad::clip(V(Array{-3, -0.5, 0.1, 0.8, 2}), -0.5, 0.8).value(), Array{-0.5, -0.5, 0.1, 0.8, 0.8});
   BOOST_CHECK_THROW(ad::clip(V(x), 1.0, -1.0), ad::Error);
 }
@@ -208,9 +189,9 @@ BOOST_AUTO_TEST_CASE(clip_values) {
 BOOST_AUTO_TEST_CASE(clip_gradient_on_closed_interval) {
   const double lo = -0.5, hi = 0.8;
   const Array x{-2, -0.5, 0, 0.8, 2, -0.5000001, 0.8000001};
-  test::check_close(grad_of_sum([lo, hi](const V& v) { return ad::clip(v, lo, hi); }, x), Array{0, 1, 1, 1, 0, 0, 0});
+  test::check_close(test::grad_of_sum([lo, hi](const V& v) { return ad::clip(v, lo, hi); }, x), Array{0, 1, 1, 1, 0, 0, 0});
   // A degenerate interval lo == hi still passes the gradient at that one point.
-  test::check_close(grad_of_sum([](const V& v) { return ad::clip(v, 1.0, 1.0); }, Array{0, 1, 2}), Array{0, 1, 0});
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::clip(v, 1.0, 1.0); }, Array{0, 1, 2}), Array{0, 1, 0});
 }
 
 // ---- maximum, minimum ------------------------------------------------------------------------
@@ -251,27 +232,27 @@ BOOST_AUTO_TEST_CASE(maximum_minimum_tie_goes_to_first_operand) {
   {
     V a(av, true), b(bv, true);
     ad::backward(ad::sum(ad::maximum(a, b)));
-    test::check_close(grad_value(a), Array{1, 1, 0, 1});
-    test::check_close(grad_value(b), Array{0, 0, 1, 0});
+    test::check_close(test::grad_value(a), Array{1, 1, 0, 1});
+    test::check_close(test::grad_value(b), Array{0, 0, 1, 0});
   }
   {
     V a(av, true), b(bv, true);
     ad::backward(ad::sum(ad::minimum(a, b)));
-    test::check_close(grad_value(a), Array{1, 0, 1, 1});
-    test::check_close(grad_value(b), Array{0, 1, 0, 0});
+    test::check_close(test::grad_value(a), Array{1, 0, 1, 1});
+    test::check_close(test::grad_value(b), Array{0, 1, 0, 0});
   }
   // Swapping the operands moves the tie with the first one.
   {
     V a(av, true), b(bv, true);
     ad::backward(ad::sum(ad::maximum(b, a)));
-    test::check_close(grad_value(b), Array{1, 0, 1, 1});
-    test::check_close(grad_value(a), Array{0, 1, 0, 0});
+    test::check_close(test::grad_value(b), Array{1, 0, 1, 1});
+    test::check_close(test::grad_value(a), Array{0, 1, 0, 0});
   }
   {
     V a(av, true), b(bv, true);
     ad::backward(ad::sum(ad::minimum(b, a)));
-    test::check_close(grad_value(b), Array{1, 1, 0, 1});
-    test::check_close(grad_value(a), Array{0, 0, 1, 0});
+    test::check_close(test::grad_value(b), Array{1, 1, 0, 1});
+    test::check_close(test::grad_value(a), Array{0, 0, 1, 0});
   }
   // A tie with a broadcast 0-d operand: the whole tie goes to the first operand, and the
   // second operand's gradient counts only the elements it wins outright.
@@ -279,14 +260,14 @@ BOOST_AUTO_TEST_CASE(maximum_minimum_tie_goes_to_first_operand) {
     V a(Array{{0, 1, 2}, {1, 1, -1}}, true);
     V s = V::scalar(1, true);
     ad::backward(ad::sum(ad::maximum(s, a)));
-    test::check_close(grad_value(a), Array{{0, 0, 1}, {0, 0, 0}});
+    test::check_close(test::grad_value(a), Array{{0, 0, 1}, {0, 0, 0}});
     BOOST_TEST(s.grad().item() == 5.0);
   }
   {
     V a(Array{{0, 1, 2}, {1, 1, -1}}, true);
     V s = V::scalar(1, true);
     ad::backward(ad::sum(ad::minimum(a, s)));
-    test::check_close(grad_value(a), Array{{1, 1, 0}, {1, 1, 1}});
+    test::check_close(test::grad_value(a), Array{{1, 1, 0}, {1, 1, 1}});
     BOOST_TEST(s.grad().item() == 1.0);
   }
   // The same through grad(), with an upstream gradient.
@@ -314,15 +295,15 @@ BOOST_AUTO_TEST_CASE(maximum_minimum_broadcast_along_last_axis) {
     V m(Array{{1, 2, 3, 4, 5}, {5, 6, 7, 8, 9}, {-1, -2, -3, -4, -5}}, true);
     V r(Array{0.5, 10, -10, 4.5, 0}, true);
     ad::backward(ad::sum(ad::maximum(m, r)));
-    test::check_close(grad_value(m), Array{{1, 0, 1, 0, 1}, {1, 0, 1, 1, 1}, {0, 0, 1, 0, 0}});
-    test::check_close(grad_value(r), Array{1, 3, 0, 2, 1});
+    test::check_close(test::grad_value(m), Array{{1, 0, 1, 0, 1}, {1, 0, 1, 1, 1}, {0, 0, 1, 0, 0}});
+    test::check_close(test::grad_value(r), Array{1, 3, 0, 2, 1});
   }
   {
     V m(Array{{1, 2, 3, 4, 5}, {5, 6, 7, 8, 9}, {-1, -2, -3, -4, -5}}, true);
     V r(Array{0.5, 10, -10, 4.5, 0}, true);
     ad::backward(ad::sum(ad::minimum(m, r)));
-    test::check_close(grad_value(m), Array{{0, 1, 0, 1, 0}, {0, 1, 0, 0, 0}, {1, 1, 0, 1, 1}});
-    test::check_close(grad_value(r), Array{2, 0, 3, 1, 2});
+    test::check_close(test::grad_value(m), Array{{0, 1, 0, 1, 0}, {0, 1, 0, 0, 0}, {1, 1, 0, 1, 1}});
+    test::check_close(test::grad_value(r), Array{2, 0, 3, 1, 2});
   }
   // First and second derivatives: (n) against (m, n), every column kept apart from the row vector.
   const auto mx = [](const Inputs& in) { return ad::maximum(in[0], in[1]); };
@@ -376,7 +357,7 @@ BOOST_AUTO_TEST_CASE(where_values_and_gradients_by_value) {
   const V y = ad::where(col, a, b);
   test::check_close(y.value(), Array{{1, 2, 3, 4}, {-7, -7, -7, -7}, {1, 2, 3, 4}});
   ad::backward(ad::sum(y));
-  test::check_close(grad_value(a), Array{2, 2, 2, 2});  // two rows choose a
+  test::check_close(test::grad_value(a), Array{2, 2, 2, 2});  // two rows choose a
   BOOST_TEST(b.grad().item() == 4.0);                  // four elements choose b
 
   const Mask full{{true, false, true}, {false, false, true}};
@@ -413,6 +394,6 @@ BOOST_AUTO_TEST_CASE(where_broadcast_along_last_axis) {
   const V wu = ad::where(wide2, w, u);
   test::check_close(wu.value(), Array{{-1, 2, 3, -4, -5}, {1, -7, 3, 4, -10}});
   ad::backward(ad::sum(uw));
-  test::check_close(grad_value(u), Array{1, 1, 0, 1, 2});
-  test::check_close(grad_value(w), Array{{0, 1, 1, 0, 0}, {1, 0, 1, 1, 0}});
+  test::check_close(test::grad_value(u), Array{1, 1, 0, 1, 2});
+  test::check_close(test::grad_value(w), Array{{0, 1, 1, 0, 0}, {1, 0, 1, 1, 0}});
 }

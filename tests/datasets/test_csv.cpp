@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE test_csv
 #include <boost/test/unit_test.hpp>
 
+#include "temp_dir.hpp"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -18,22 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() /
-           ("tapeflow-test-csv-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
-
-std::string write_text(const TempDir& dir, const std::string& name, const std::string& text) {
+std::string write_text(const test::TempDir& dir, const std::string& name, const std::string& text) {
   const std::string path = dir / name;
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -180,7 +167,7 @@ BOOST_AUTO_TEST_CASE(columns_and_target) {
 }
 
 BOOST_AUTO_TEST_CASE(files) {
-  TempDir dir;
+  test::TempDir dir("csv");
   const auto path = write_text(dir, "ok.csv", "a,b\n1,2\n");
   const auto t = datasets::read_csv(path);
   check_values(t, 1, {1, 2});
@@ -201,7 +188,7 @@ BOOST_AUTO_TEST_CASE(files) {
 }
 
 BOOST_AUTO_TEST_CASE(boston_loader) {
-  TempDir dir;
+  test::TempDir dir("csv");
   // The real file's header with three of its rows (the 1st, 2nd and 506th).
   const auto path = write_text(dir, "data.csv",
                                kBostonHeader + "\n" +

@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE test_idx
 #include <boost/test/unit_test.hpp>
 
+#include "temp_dir.hpp"
+
 #include <unistd.h>
 
 #include <cstdint>
@@ -20,22 +22,6 @@ namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
 
 namespace {
-
-// A fresh directory under the system temp dir, removed with everything in it at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() /
-           ("tapeflow-test-idx-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 void write_bytes(const std::string& path, const Bytes& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -127,7 +113,7 @@ void check_array(const datasets::IdxArray& a, const std::vector<std::size_t>& di
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(plain_round_trip_and_conversions) {
-  TempDir dir;
+  test::TempDir dir("idx");
   const Bytes data = iota_bytes(2 * 3 * 4);
   write_bytes(dir / "images", make_idx({2, 3, 4}, data));
   check_array(datasets::read_idx(dir / "images"), {2, 3, 4}, data);
@@ -168,7 +154,7 @@ BOOST_AUTO_TEST_CASE(in_memory_parse) {
 }
 
 BOOST_AUTO_TEST_CASE(gzip_round_trips) {
-  TempDir dir;
+  test::TempDir dir("idx");
   const Bytes data = iota_bytes(5 * 7 * 3, 11);
   const Bytes file = make_idx({5, 7, 3}, data);
 
@@ -221,7 +207,7 @@ BOOST_AUTO_TEST_CASE(gzip_round_trips) {
 }
 
 BOOST_AUTO_TEST_CASE(malformed_plain_files) {
-  TempDir dir;
+  test::TempDir dir("idx");
   const auto write = [&](const std::string& name, const Bytes& b) {
     write_bytes(dir / name, b);
     return dir / name;
@@ -275,7 +261,7 @@ BOOST_AUTO_TEST_CASE(malformed_plain_files) {
 }
 
 BOOST_AUTO_TEST_CASE(malformed_gzip_files) {
-  TempDir dir;
+  test::TempDir dir("idx");
   const auto write = [&](const std::string& name, const Bytes& b) {
     write_bytes(dir / name, b);
     return dir / name;
@@ -331,7 +317,7 @@ BOOST_AUTO_TEST_CASE(malformed_gzip_files) {
 }
 
 BOOST_AUTO_TEST_CASE(truncated_at_every_offset) {
-  TempDir dir;
+  test::TempDir dir("idx");
   const Bytes file = make_idx({3, 2, 2}, iota_bytes(12, 5));
   datasets::IdxArray a;
   a.dims = {3, 2, 2};
@@ -359,7 +345,7 @@ BOOST_AUTO_TEST_CASE(truncated_at_every_offset) {
 }
 
 BOOST_AUTO_TEST_CASE(missing_files_name_the_fetch_command) {
-  TempDir dir;
+  test::TempDir dir("idx");
   const std::string path = dir / "no-such-file";
   try {
     datasets::read_idx(path);
@@ -394,7 +380,7 @@ BOOST_AUTO_TEST_CASE(missing_files_name_the_fetch_command) {
 namespace {
 
 // A tiny MNIST-like directory: 3 training and 2 test images of 2x3 pixels.
-void write_fake_mnist(const TempDir& dir, const std::string& sub, bool gz_test) {
+void write_fake_mnist(const test::TempDir& dir, const std::string& sub, bool gz_test) {
   fs::create_directories(dir.path / sub);
   const auto put = [&](const std::string& name, const Bytes& b, bool gz) {
     write_bytes(dir / (sub + "/" + name + (gz ? ".gz" : "")), gz ? gzip_stored(b) : b);
@@ -418,7 +404,7 @@ void expect_load_error(const std::string& dir, const std::vector<std::string>& p
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(load_tiny_mnist) {
-  TempDir dir;
+  test::TempDir dir("idx");
   write_fake_mnist(dir, "mnist", true);
   const datasets::ImageDataset d = datasets::load_mnist(dir / "mnist");
   BOOST_TEST((d.train_images.shape() == std::vector<std::size_t>{3, 2, 3}));
