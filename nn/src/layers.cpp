@@ -47,16 +47,7 @@ void Layer<T>::build(const ad::Shape& input_shape, Random& rng) {
 
 template <class T>
 ad::Var<T> Layer<T>::weight_penalty(bool include_l1) const {
-  ad::Var<T> total;
-  const auto params = this->parameters();
-  const auto regs = this->regularizers();
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    if (!regs[i]) continue;
-    if (!include_l1 && regs[i].l2() == 0 && regs[i].l1() != 0) continue;  // all of it goes to the optimizer
-    ad::Var<T> p = regs[i](params[i].var, include_l1);
-    total = total.defined() ? total + p : p;
-  }
-  return total;
+  return this->regularization_penalty(include_l1);
 }
 
 // ---- Dense -----------------------------------------------------------------------------------

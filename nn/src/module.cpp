@@ -49,6 +49,22 @@ std::vector<Regularizer> Module<T>::regularizers() const {
 }
 
 template <class T>
+ad::Var<T> Module<T>::regularization_penalty(bool include_l1) const {
+  ad::Var<T> total;
+  for (const auto& e : parameters_) {
+    if (!e.regularizer) continue;
+    if (!include_l1 && e.regularizer.l2() == 0 && e.regularizer.l1() != 0) continue;  // all of it is L1
+    const ad::Var<T> p = e.regularizer(e.var, include_l1);
+    total = total.defined() ? total + p : p;
+  }
+  for (const auto& c : children_) {
+    const ad::Var<T> p = c->regularization_penalty(include_l1);
+    if (p.defined()) total = total.defined() ? total + p : p;
+  }
+  return total;
+}
+
+template <class T>
 std::size_t Module<T>::parameter_count() const {
   std::size_t n = 0;
   for (const auto& p : parameters()) n += p.var.size();

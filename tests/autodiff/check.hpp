@@ -93,6 +93,22 @@ inline Array map(const Array& x, const std::function<double(double)>& f) {
   return r;
 }
 
+// A predicate for BOOST_CHECK_EXCEPTION: the message contains every one of `parts`.
+template <class E>
+auto message_has(std::vector<std::string> parts) {
+  return [parts](const E& e) {
+    const std::string m = e.what();
+    bool ok = true;
+    for (const auto& p : parts) {
+      if (m.find(p) == std::string::npos) {
+        BOOST_TEST_MESSAGE("message '" << m << "' lacks '" << p << "'");
+        ok = false;
+      }
+    }
+    return ok;
+  };
+}
+
 // Checks f's first and second derivatives at `inputs`.
 #define CHECK_GRADIENTS(f, ...)                                                               \
   do {                                                                                        \

@@ -23,22 +23,6 @@ namespace {
 // Binary and categorical cross-entropies from logits, stated by hand for one element/row.
 double softplus(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
 
-// A predicate for BOOST_CHECK_EXCEPTION: the message contains every one of `parts`.
-template <class E>
-auto message_has(std::vector<std::string> parts) {
-  return [parts](const E& e) {
-    const std::string m = e.what();
-    bool ok = true;
-    for (const auto& p : parts) {
-      if (m.find(p) == std::string::npos) {
-        BOOST_TEST_MESSAGE("message '" << m << "' lacks '" << p << "'");
-        ok = false;
-      }
-    }
-    return ok;
-  };
-}
-
 bool all_finite(const Array& a) {
   for (double v : a) {
     if (!std::isfinite(v)) return false;
@@ -172,7 +156,7 @@ BOOST_AUTO_TEST_CASE(huber_both_branches) {
 
 BOOST_AUTO_TEST_CASE(huber_rejects_bad_delta) {
   BOOST_CHECK_EXCEPTION(nn::huber(V(keras_true), V(keras_pred), 0.0), std::invalid_argument,
-                        message_has<std::invalid_argument>({"huber", "delta"}));
+                        test::message_has<std::invalid_argument>({"huber", "delta"}));
   BOOST_CHECK_THROW(nn::huber(V(keras_true), V(keras_pred), -1.0), std::invalid_argument);
 }
 
@@ -324,14 +308,14 @@ BOOST_AUTO_TEST_CASE(sparse_rejects_bad_labels_naming_the_row) {
   const V p(probabilities);
   using E = std::invalid_argument;
   BOOST_CHECK_EXCEPTION(nn::sparse_categorical_crossentropy(V(Array{0.0, 3.0}), p), E,
-                        message_has<E>({"sparse_categorical_crossentropy", "row 1", "3"}));
+                        test::message_has<E>({"sparse_categorical_crossentropy", "row 1", "3"}));
   BOOST_CHECK_EXCEPTION(nn::sparse_categorical_crossentropy(V(Array{-1.0, 0.0}), p), E,
-                        message_has<E>({"sparse_categorical_crossentropy", "row 0", "-1"}));
+                        test::message_has<E>({"sparse_categorical_crossentropy", "row 0", "-1"}));
   BOOST_CHECK_EXCEPTION(nn::sparse_categorical_crossentropy(V(test::column({2.0, 0.5})), p), E,
-                        message_has<E>({"sparse_categorical_crossentropy", "row 1", "0.5"}));
+                        test::message_has<E>({"sparse_categorical_crossentropy", "row 1", "0.5"}));
   BOOST_CHECK_EXCEPTION(
       nn::sparse_categorical_crossentropy(V(Array{std::numeric_limits<double>::quiet_NaN(), 1.0}), p, true), E,
-      message_has<E>({"sparse_categorical_crossentropy", "row 0"}));
+      test::message_has<E>({"sparse_categorical_crossentropy", "row 0"}));
   BOOST_CHECK_THROW(nn::sparse_categorical_crossentropy(V(Array{0.0, std::numeric_limits<double>::infinity()}), p),
                     E);
 }
@@ -340,17 +324,17 @@ BOOST_AUTO_TEST_CASE(shape_mismatches_throw_naming_loss_and_shapes) {
   const V t(xt::zeros<double>({2, 3}));
   const V p(xt::ones<double>({2, 2}) * 0.5);
   using E = ad::ShapeError;
-  BOOST_CHECK_EXCEPTION(nn::mean_squared_error(t, p), E, message_has<E>({"mean_squared_error", "(2, 3)", "(2, 2)"}));
-  BOOST_CHECK_EXCEPTION(nn::mean_absolute_error(t, p), E, message_has<E>({"mean_absolute_error", "(2, 3)", "(2, 2)"}));
-  BOOST_CHECK_EXCEPTION(nn::huber(t, p), E, message_has<E>({"huber", "(2, 3)", "(2, 2)"}));
-  BOOST_CHECK_EXCEPTION(nn::binary_crossentropy(t, p), E, message_has<E>({"binary_crossentropy", "(2, 3)", "(2, 2)"}));
+  BOOST_CHECK_EXCEPTION(nn::mean_squared_error(t, p), E, test::message_has<E>({"mean_squared_error", "(2, 3)", "(2, 2)"}));
+  BOOST_CHECK_EXCEPTION(nn::mean_absolute_error(t, p), E, test::message_has<E>({"mean_absolute_error", "(2, 3)", "(2, 2)"}));
+  BOOST_CHECK_EXCEPTION(nn::huber(t, p), E, test::message_has<E>({"huber", "(2, 3)", "(2, 2)"}));
+  BOOST_CHECK_EXCEPTION(nn::binary_crossentropy(t, p), E, test::message_has<E>({"binary_crossentropy", "(2, 3)", "(2, 2)"}));
   BOOST_CHECK_EXCEPTION(nn::categorical_crossentropy(t, p, true), E,
-                        message_has<E>({"categorical_crossentropy", "(2, 3)", "(2, 2)"}));
+                        test::message_has<E>({"categorical_crossentropy", "(2, 3)", "(2, 2)"}));
   // No broadcasting either: (1, 2) against (2, 2).
   BOOST_CHECK_THROW(nn::mean_squared_error(V(Array{{1.0, 2.0}}), p), E);
   // Sparse labels: (3,) for a batch of 2, or (2, 2).
   BOOST_CHECK_EXCEPTION(nn::sparse_categorical_crossentropy(V(Array{0.0, 1.0, 0.0}), p), E,
-                        message_has<E>({"sparse_categorical_crossentropy", "(3,)", "(2, 2)"}));
+                        test::message_has<E>({"sparse_categorical_crossentropy", "(3,)", "(2, 2)"}));
   BOOST_CHECK_THROW(nn::sparse_categorical_crossentropy(V(Array{{0.0, 1.0}, {1.0, 0.0}}), p), E);
   // Categorical losses need a class axis.
   BOOST_CHECK_THROW(nn::categorical_crossentropy(V(Array(0.0)), V(Array(1.0))), E);
@@ -407,7 +391,7 @@ BOOST_AUTO_TEST_CASE(loss_by_name_resolves_every_name) {
 BOOST_AUTO_TEST_CASE(loss_by_name_rejects_unknown_names) {
   using E = std::invalid_argument;
   BOOST_CHECK_EXCEPTION(nn::loss_by_name<double>("cross_entropy"), E,
-                        message_has<E>({"cross_entropy", "mse", "huber", "sparse_categorical_crossentropy"}));
+                        test::message_has<E>({"cross_entropy", "mse", "huber", "sparse_categorical_crossentropy"}));
   BOOST_CHECK_THROW(nn::loss_by_name<float>("MSE"), E);
   BOOST_CHECK_THROW(nn::loss_by_name<float>(""), E);
 }

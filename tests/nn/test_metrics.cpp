@@ -20,20 +20,6 @@ std::unique_ptr<nn::Metric<double>> metric(const std::string& name, const std::s
   return nn::make_metric<double>(name, loss);
 }
 
-auto message_has(std::vector<std::string> parts) {
-  return [parts](const std::invalid_argument& e) {
-    const std::string m = e.what();
-    bool ok = true;
-    for (const auto& p : parts) {
-      if (m.find(p) == std::string::npos) {
-        BOOST_TEST_MESSAGE("message '" << m << "' lacks '" << p << "'");
-        ok = false;
-      }
-    }
-    return ok;
-  };
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(binary_accuracy_over_two_batches) {
@@ -163,18 +149,18 @@ BOOST_AUTO_TEST_CASE(accuracy_resolves_by_loss) {
 
 BOOST_AUTO_TEST_CASE(shape_mismatches_throw) {
   BOOST_CHECK_EXCEPTION(metric("mse")->update(Array{{1.0, 2.0, 3.0}}, Array{{1.0, 2.0}}), std::invalid_argument,
-                        message_has({"mse", "(1, 3)", "(1, 2)"}));
+                        test::message_has<std::invalid_argument>({"mse", "(1, 3)", "(1, 2)"}));
   BOOST_CHECK_EXCEPTION(metric("categorical_accuracy")->update(Array{1.0, 0.0}, Array{{0.3, 0.7}, {0.8, 0.2}}),
-                        std::invalid_argument, message_has({"categorical_accuracy", "(2,)", "(2, 2)"}));
+                        std::invalid_argument, test::message_has<std::invalid_argument>({"categorical_accuracy", "(2,)", "(2, 2)"}));
   BOOST_CHECK_EXCEPTION(
       metric("sparse_categorical_accuracy")->update(Array{1.0, 0.0, 1.0}, Array{{0.3, 0.7}, {0.8, 0.2}}),
-      std::invalid_argument, message_has({"sparse_categorical_accuracy", "(3,)", "(2, 2)"}));
+      std::invalid_argument, test::message_has<std::invalid_argument>({"sparse_categorical_accuracy", "(3,)", "(2, 2)"}));
   BOOST_CHECK_THROW(metric("binary_accuracy")->update(Array{1.0, 0.0}, Array{0.3, 0.7, 0.1}), std::invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_names_throw_listing_the_known_ones) {
   BOOST_CHECK_EXCEPTION(metric("precision"), std::invalid_argument,
-                        message_has({"precision", "accuracy", "binary_accuracy", "sparse_categorical_accuracy", "mae"}));
+                        test::message_has<std::invalid_argument>({"precision", "accuracy", "binary_accuracy", "sparse_categorical_accuracy", "mae"}));
   BOOST_CHECK_THROW(metric("Accuracy"), std::invalid_argument);
   BOOST_CHECK_THROW(nn::make_metric<float>("", "mse"), std::invalid_argument);
 }

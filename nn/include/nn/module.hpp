@@ -40,6 +40,10 @@ class Module {
   // Regularizer registered with each parameter, in the same order as parameters().
   std::vector<Regularizer> regularizers() const;
   std::size_t parameter_count() const;
+  // Sum of the registered regularizers' penalties on the current parameters, sub-modules
+  // included (recorded on the tape); without their L1 parts if include_l1 is false, for a
+  // proximal optimizer. Undefined if there is no penalty.
+  ad::Var<T> regularization_penalty(bool include_l1 = true) const;
 
   // Replaces the Var behind a parameter, by its name in parameters() ("dense/kernel"), with one
   // of the same shape: for tied weights, or to differentiate a model with respect to Vars you
