@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tape overhead, ours against LibTorch, measured side by side on this machine: builds
 # ../shared/peers/libtorch_tape.cpp (needs Debian's libtorch-dev) in a temporary directory,
-# then alternates bench_tape and the peer ROUNDS times and prints the medians and the ratios.
+# then alternates benchmark --only tape and the peer ROUNDS times and prints the medians and the ratios.
 #
 #   examples/compare_tape.sh [BUILD_DIR] [ROUNDS]      (defaults: build, 3)
 set -euo pipefail
@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 rounds=${2:-3}
 peer_src=$root/../shared/peers/libtorch_tape.cpp
-[ -x "$build/examples/bench_tape" ] || { echo "build bench_tape first: cmake --build $build --target bench_tape" >&2; exit 2; }
+[ -x "$build/examples/benchmark" ] || { echo "build the benchmark first: cmake --build $build --target benchmark" >&2; exit 2; }
 [ -f "$peer_src" ] || { echo "peer source not found: $peer_src" >&2; exit 2; }
 dpkg-query -W -f='${Status}' libtorch-dev 2>/dev/null | grep -q "install ok installed" ||
   { echo "libtorch-dev is not installed (apt-get install libtorch-dev)" >&2; exit 2; }
@@ -31,7 +31,7 @@ peer=$work/build/libtorch_tape
 results=$work/results.txt
 for ((r = 1; r <= rounds; r++)); do
   echo "round $r/$rounds" >&2
-  "$build/examples/bench_tape" | sed 's/^/ours /' >> "$results"
+  "$build/examples/benchmark" --only tape,l1 | sed 's/^/ours /' >> "$results"
   "$peer" 5000 1 | sed 's/^/libtorch /' >> "$results"
   "$peer" 10 1000000 | sed 's/^/libtorch /' >> "$results"
 done

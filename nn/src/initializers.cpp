@@ -8,15 +8,27 @@ namespace nn {
 
 Random Random::stream(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
   // seed_seq mixes all words, so nearby (seed, a, b) triples give unrelated streams.
-  std::seed_seq seq{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
-                    static_cast<std::uint32_t>(a), static_cast<std::uint32_t>(a >> 32),
-                    static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(b >> 32)};
   Random r;
-  r.engine_.seed(seq);
+  r.seed_words_ = {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32),
+                   static_cast<std::uint32_t>(a),    static_cast<std::uint32_t>(a >> 32),
+                   static_cast<std::uint32_t>(b),    static_cast<std::uint32_t>(b >> 32)};
+  r.seed_sequence_ = true;
   return r;
 }
 
-double Random::uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+std::mt19937_64& Random::engine() {
+  if (!engine_) {
+    if (seed_sequence_) {
+      std::seed_seq seq(seed_words_.begin(), seed_words_.end());
+      engine_.emplace(seq);
+    } else {
+      engine_.emplace(std::uint64_t(seed_words_[0]) | (std::uint64_t(seed_words_[1]) << 32));
+    }
+  }
+  return *engine_;
+}
+
+double Random::uniform() { return static_cast<double>(engine()() >> 11) * 0x1.0p-53; }
 
 double Random::uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
 
@@ -32,7 +44,8 @@ std::uint64_t Random::below(std::uint64_t n) {
   if (n == 0) throw std::invalid_argument("Random::below: n must be positive");
   const std::uint64_t limit = ~std::uint64_t(0) - (~std::uint64_t(0) % n);  // reject the biased tail
   std::uint64_t v;
-  do v = engine_();
+  std::mt19937_64& e = engine();
+  do v = e();
   while (v >= limit);
   return v % n;
 }

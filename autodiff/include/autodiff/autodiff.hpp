@@ -8,4 +8,5 @@
 
 #include "autodiff/gradcheck.hpp"
 #include "autodiff/ops.hpp"
+#include "autodiff/threads.hpp"
 #include "autodiff/var.hpp"

@@ -5,7 +5,9 @@
 //   nn::Dense(128, "relu", {.kernel_initializer = nn::Initializer::he_normal()})
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -15,20 +17,25 @@
 
 namespace nn {
 
-// A 64-bit Mersenne Twister with explicit uniform and normal conversions.
+// A 64-bit Mersenne Twister with explicit uniform and normal conversions. Seeding one takes
+// microseconds, so a stream is seeded at its first draw: fit() hands every layer a fresh stream
+// each epoch and most layers never draw from it.
 class Random {
  public:
-  explicit Random(std::uint64_t seed = 0) : engine_(seed) {}
+  explicit Random(std::uint64_t seed = 0) : seed_words_{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)} {}
   // An independent stream for (seed, a, b): e.g. (model seed, epoch, layer).
   static Random stream(std::uint64_t seed, std::uint64_t a, std::uint64_t b = 0);
   double uniform();                   // [0, 1), 53 random bits
   double uniform(double lo, double hi);
   double normal();                    // standard normal, Box-Muller
   std::uint64_t below(std::uint64_t n);  // uniform integer in [0, n), unbiased
-  std::mt19937_64& engine() { return engine_; }
+  std::mt19937_64& engine();
 
  private:
-  std::mt19937_64 engine_;
+  // Random(seed) seeds with the 64-bit seed itself; stream() with a seed_seq of six 32-bit words.
+  std::array<std::uint32_t, 6> seed_words_{};  // Random(seed): the first two only
+  bool seed_sequence_ = false;
+  std::optional<std::mt19937_64> engine_;
 };
 
 class Initializer {

@@ -1,0 +1,26 @@
+// Threads and kernels of the BLAS behind matmul.
+//
+// One by default: on the 2-core machines we measure on, a second thread made OpenBLAS's small
+// and medium gemms (and PyTorch) slower or no faster, and one thread compares like for like with
+// single-threaded peers. More, for large layers or more cores:
+//
+//   ad::set_num_threads(2);          // from code, at any time
+//   TAPEFLOW_NUM_THREADS=2 ./prog    // or from the environment, read at the first matmul
+//
+// OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, if set and TAPEFLOW_NUM_THREADS is not, are left to
+// OpenBLAS as usual.
+#pragma once
+
+#include <string>
+
+namespace ad {
+
+void set_num_threads(int threads);  // threads >= 1, else std::invalid_argument
+int num_threads();                  // what the BLAS uses now
+
+// The OpenBLAS kernel set in use, e.g. "SkylakeX" or "Haswell". On CPUs with AVX-512 where
+// OpenBLAS 0.3.21 would fall back to its AVX2 kernels, the AVX-512 ones are chosen (ops.cpp says
+// why); TAPEFLOW_BLAS_KERNELS=default or OPENBLAS_CORETYPE=... keeps OpenBLAS's own choice.
+std::string blas_kernels();
+
+}  // namespace ad
