@@ -1,7 +1,6 @@
 // Every primitive op: its forward and, right below it, its backward, written with these same
 // differentiable ops so that grad(..., create_graph = true) records the backward pass too.
 // Composite ops (mean, softmax, norms, ...) are plain compositions and need no backward.
-#include <cblas.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -17,7 +16,7 @@
 #include <xtensor/xoperation.hpp>
 
 #include "autodiff/ops.hpp"
-#include "autodiff/threads.hpp"
+#include "gemm.hpp"
 #include "reduce.hpp"
 #include "tape.hpp"
 
@@ -244,58 +243,6 @@ Var<T> tanh_backward(const Var<T>& g, const Var<T>& y) {
 
 // ---- BLAS ------------------------------------------------------------------------------------
 
-// OpenBLAS picks its kernels when it loads. 0.3.21 (Debian bookworm) predates AVX-512 on AMD: on
-// Zen 4 it runs its AVX2 "Haswell" kernels at half the sgemm speed of its AVX-512 "SkylakeX"
-// kernels, which run correctly on any CPU with AVX-512 F/CD/BW/DQ/VL (later OpenBLAS releases
-// choose them there themselves). Re-running its kernel selection with OPENBLAS_CORETYPE set, before
-// our first BLAS call, does what setting that variable at startup would do. Skipped when the user
-// chose a core type, when TAPEFLOW_BLAS_KERNELS=default, or when OpenBLAS is not a DYNAMIC_ARCH
-// build (the weak symbols below are then absent).
-extern "C" void gotoblas_dynamic_init(void) __attribute__((weak));
-extern "C" void gotoblas_dynamic_quit(void) __attribute__((weak));
-
-void select_blas_kernels() {
-  if (!gotoblas_dynamic_init || !gotoblas_dynamic_quit || std::getenv("OPENBLAS_CORETYPE")) return;
-  if (const char* k = std::getenv("TAPEFLOW_BLAS_KERNELS"); k && std::string(k) == "default") return;
-  const std::string core = openblas_get_corename();
-  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
-                      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-                      __builtin_cpu_supports("avx512vl");
-  if (!avx512 || (core != "Haswell" && core != "Zen")) return;
-  setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-  gotoblas_dynamic_quit();
-  gotoblas_dynamic_init();
-  unsetenv("OPENBLAS_CORETYPE");  // child processes choose for themselves
-}
-
-// Kernels as above; one thread unless the user asked for more (threads.hpp says why).
-void init_blas() {
-  static const bool once = [] {
-    select_blas_kernels();
-    if (const char* t = std::getenv("TAPEFLOW_NUM_THREADS")) {
-      char* end = nullptr;
-      const long n = std::strtol(t, &end, 10);
-      if (end == t || *end != '\0' || n < 1 || n > 1024) {
-        throw std::invalid_argument(std::string("TAPEFLOW_NUM_THREADS: expected a thread count >= 1, got '") + t + "'");
-      }
-      openblas_set_num_threads(static_cast<int>(n));
-    } else if (!std::getenv("OPENBLAS_NUM_THREADS") && !std::getenv("OMP_NUM_THREADS")) {
-      openblas_set_num_threads(1);
-    }
-    return true;
-  }();
-  (void)once;
-}
-
-void gemm(bool ta, bool tb, int m, int n, int k, const float* a, const float* b, float* c) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
-              ta ? m : k, b, tb ? k : n, 0.0f, c, n);
-}
-void gemm(bool ta, bool tb, int m, int n, int k, const double* a, const double* b, double* c) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a,
-              ta ? m : k, b, tb ? k : n, 0.0, c, n);
-}
-
 template <class T>
 Var<T> matmul_flags(const Var<T>& a, const Var<T>& b, bool ta, bool tb) {
   if (a.dim() != 2 || b.dim() != 2) {
@@ -312,9 +259,7 @@ Var<T> matmul_flags(const Var<T>& a, const Var<T>& b, bool ta, bool tb) {
   if (ka == 0) {
     v.fill(T(0));
   } else if (m > 0 && n > 0) {
-    init_blas();
-    gemm(ta, tb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(ka), a.value().data(),
-         b.value().data(), v.data());
+    detail::gemm(ta, tb, m, n, ka, a.value().data(), b.value().data(), v.data());
   }
   return make_output<T>("matmul", std::move(v), {&a, &b}, [ta, tb](BackwardContext<T>& c) {
     const Var<T>& A = c.in[0];
@@ -387,21 +332,6 @@ void copy_along_axis(const Array<T>& src, std::size_t src_at, Array<T>& dst, std
 
 }  // namespace
 
-void set_num_threads(int threads) {
-  if (threads < 1) throw std::invalid_argument("ad::set_num_threads: expected >= 1 threads, got " + std::to_string(threads));
-  init_blas();  // so a later first matmul does not reset it
-  openblas_set_num_threads(threads);
-}
-
-int num_threads() {
-  init_blas();
-  return openblas_get_num_threads();
-}
-
-std::string blas_kernels() {
-  init_blas();
-  return openblas_get_corename();
-}
 
 // ---- arithmetic ------------------------------------------------------------------------------
 

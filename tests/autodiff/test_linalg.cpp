@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <exception>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -161,6 +162,87 @@ BOOST_AUTO_TEST_CASE(matmul_with_empty_inner_dimension_gives_zeros) {
   // Empty outer dimensions give empty results.
   V e = ad::matmul(V(Array::from_shape({0, 4})), V(test::random_array({4, 2}, 17)));
   BOOST_TEST(shape_of(e) == "(0, 2)");
+}
+
+// ---- matmul with a mostly-zero left operand ----------------------------------------------------
+// Products of at least 2^20 multiply-adds whose left operand is at most 30% nonzero take the
+// zero-skipping kernel (autodiff/src/gemm.cpp); everything else goes to the BLAS. These shapes
+// reach it, with sizes that are not multiples of its register panels.
+
+namespace {
+
+// op(A) of shape (m, k) with about `density` nonzeros, in runs as on images; -0.0 among the zeros.
+Array sparse_array(std::size_t m, std::size_t k, double density, unsigned seed) {
+  Array a = xt::zeros<double>({m, k});
+  const Array u = test::random_array({m, k}, seed);  // in (-1, 1)
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < k; ++j) {
+      const bool in_run = std::abs(std::sin(0.37 * double(j) + 0.11 * double(i))) < density * 1.6;
+      if (in_run && std::abs(u(i, j)) < 0.9) a(i, j) = u(i, j);
+      else if ((i + j) % 7 == 0) a(i, j) = -0.0;
+    }
+  return a;
+}
+
+double nonzero_fraction(const Array& a) {
+  std::size_t n = 0;
+  for (double v : a) n += v != 0;
+  return double(n) / double(a.size());
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(matmul_skipping_zeros_matches_naive_loop) {
+  struct Case {
+    std::size_t m, k, n;
+  };
+  // Odd row counts, column counts below, at and above the kernel's panels (32 and 64 lanes).
+  for (const Case c : {Case{128, 784, 64}, Case{129, 300, 100}, Case{67, 257, 61}, Case{300, 99, 200}}) {
+    const Array opa = sparse_array(c.m, c.k, 0.15, 3);
+    BOOST_TEST_REQUIRE(nonzero_fraction(opa) < 0.3);
+    BOOST_TEST_REQUIRE(c.m * c.n * c.k >= (std::size_t{1} << 20));
+    const Array opb = test::random_array({c.k, c.n}, 4);
+    const Array ref = naive_matmul(opa, opb);
+    for (bool ta : {false, true}) {
+      BOOST_TEST_CONTEXT("m " << c.m << ", k " << c.k << ", n " << c.n << ", transpose_a " << ta) {
+        test::check_close(ad::matmul(V(stored(opa, ta)), V(opb), ta, false).value(), ref, 1e-12, 1e-12);
+        // float: the same sums in another order than the BLAS, so equal up to rounding.
+        const ArrayF af = xt::cast<float>(stored(opa, ta)), bf = xt::cast<float>(opb);
+        const ArrayF cf = ad::matmul(ad::Var<float>(af), ad::Var<float>(bf), ta, false).value();
+        test::check_close(Array(xt::cast<double>(cf)), ref, 1e-4, 1e-4);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(matmul_weight_gradient_of_a_sparse_batch) {
+  // The MLP first layer: X (batch × pixels, mostly zeros) · W; dW = Xᵀ·G goes through the kernel
+  // with the transposed flag, dX = G·Wᵀ through the BLAS.
+  const Array x = sparse_array(128, 300, 0.15, 5);
+  V X(x), W = leaf(test::random_array({300, 40}, 6));
+  const Array g = test::random_array({128, 40}, 7);
+  ad::backward(ad::sum(ad::matmul(X, W) * V(g)));
+  test::check_close(W.grad().value(), naive_matmul(loop_transpose(x), g), 1e-12, 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(matmul_skipping_zeros_keeps_ieee_nan_from_zero_times_infinity) {
+  // 0·inf = NaN: with a non-finite right operand the zeros cannot be skipped, and the BLAS runs.
+  const Array opa = sparse_array(128, 300, 0.15, 8);
+  Array opb = test::random_array({300, 64}, 9);
+  std::size_t zero_column = 0;  // a column of op(A) that has a zero in row 0
+  while (opa(0, zero_column) != 0) ++zero_column;
+  opb(zero_column, 5) = std::numeric_limits<double>::infinity();
+  for (bool ta : {false, true}) {
+    const Array c = ad::matmul(V(stored(opa, ta)), V(opb), ta, false).value();
+    BOOST_TEST(std::isnan(c(0, 5)));
+    BOOST_TEST(std::isfinite(c(0, 4)));
+  }
+  // A NaN in the left operand is not a zero: it reaches the result.
+  Array nan_a = opa;
+  nan_a(2, 1) = std::numeric_limits<double>::quiet_NaN();
+  const Array c = ad::matmul(V(nan_a), V(test::random_array({300, 64}, 10))).value();
+  BOOST_TEST(std::isnan(c(2, 0)));
+  BOOST_TEST(std::isfinite(c(1, 0)));
 }
 
 // ---- transpose ---------------------------------------------------------------------------------
