@@ -9,6 +9,7 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <xtensor/xbroadcast.hpp>
 #include <xtensor/xmanipulation.hpp>
@@ -502,6 +503,50 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b, bool transpose_a, bool transpose
   return matmul_flags(a, b, transpose_a, transpose_b);
 }
 
+// act(x·W + b) as one op: the gemm writes the output and one pass adds the bias and applies the
+// activation in place, where matmul, add and relu would make three arrays, three passes and three
+// records. The backward is the three ops' backward, written with ops (second order works).
+template <class T>
+Var<T> linear(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, std::string_view activation) {
+  const bool relu_after = activation == "relu";
+  if (!relu_after && activation != "linear") {
+    throw std::invalid_argument("linear: activation must be \"linear\" or \"relu\", got \"" + std::string(activation) +
+                                "\"");
+  }
+  if (x.dim() != 2 || weight.dim() != 2 || x.shape()[1] != weight.shape()[0] ||
+      (bias.defined() && (bias.dim() != 1 || bias.shape()[0] != weight.shape()[1]))) {
+    throw ShapeError("linear: needs x (m, k), weight (k, n) and bias (n), got " + shape_str(x.shape()) + ", " +
+                     shape_str(weight.shape()) + " and " + (bias.defined() ? shape_str(bias.shape()) : "no bias"));
+  }
+  const std::size_t m = x.shape()[0], k = x.shape()[1], n = weight.shape()[1];
+  Array<T> v = Array<T>::from_shape({m, n});
+  if (k == 0) {
+    v.fill(T(0));
+  } else if (m > 0 && n > 0) {
+    detail::gemm(false, false, m, n, k, x.value().data(), weight.value().data(), v.data());
+  }
+  T* out = v.data();
+  const T* b = bias.defined() ? bias.value().data() : nullptr;
+  for (std::size_t i = 0; i < m; ++i) {
+    T* row = out + i * n;
+    if (b != nullptr)
+      for (std::size_t j = 0; j < n; ++j) row[j] += b[j];
+    if (relu_after)
+      for (std::size_t j = 0; j < n; ++j) row[j] = row[j] > T(0) ? row[j] : T(0);
+  }
+  const Var<T>* inputs[] = {&x, &weight, &bias};
+  return make_output<T>(relu_after ? "linear_relu" : "linear", std::move(v),
+                        std::span<const Var<T>* const>(inputs, bias.defined() ? 3 : 2),
+                        [relu_after](BackwardContext<T>& c) {
+                          // relu'(z) = [y > 0]: the output carries the mask, z is not kept.
+                          const Var<T> gz = relu_after ? mul_slope(c.g, c.out, SlopeOf<T>{Slope::relu}, "relu_backward")
+                                                       : c.g;
+                          if (c.needs(0)) c.grads[0] = matmul_flags(gz, c.in[1], false, true);
+                          if (c.needs(1)) c.grads[1] = matmul_flags(c.in[0], gz, true, false);
+                          if (c.in.size() > 2 && c.needs(2)) c.grads[2] = sum_axes(gz, {0}, false);
+                        });
+}
+
 template <class T>
 Var<T> transpose(const Var<T>& x, const std::vector<std::size_t>& permutation) {
   std::vector<std::size_t> sorted = permutation;
@@ -832,6 +877,7 @@ Var<T> l2_norm(const Var<T>& x) {
   template Var<T> tanh(const Var<T>&);                                                                      \
   template Var<T> softplus(const Var<T>&);                                                                  \
   template Var<T> matmul(const Var<T>&, const Var<T>&, bool, bool);                                         \
+  template Var<T> linear(const Var<T>&, const Var<T>&, const Var<T>&, std::string_view);                    \
   template Var<T> transpose(const Var<T>&);                                                                 \
   template Var<T> transpose(const Var<T>&, const std::vector<std::size_t>&);                                \
   template Var<T> reshape(const Var<T>&, const Shape&);                                                     \

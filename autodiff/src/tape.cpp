@@ -139,6 +139,7 @@ void tune_malloc_once() {
     if (choice && std::string(choice) == "system") return false;
     mallopt(M_MMAP_THRESHOLD, 64 << 20);  // blocks below 64 MiB come from the reusable heap
     mallopt(M_TRIM_THRESHOLD, 1 << 30);   // keep up to 1 GiB of free heap instead of trimming
+    mallopt(M_MXFAST, 0);
     return true;
   }();
   (void)tuned;

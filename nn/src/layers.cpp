@@ -86,9 +86,11 @@ ad::Var<T> DenseLayer<T>::forward(const ad::Var<T>& x) {
     throw ad::ShapeError("Dense '" + this->name() + "': expects inputs of shape (batch, " +
                          std::to_string(kernel.shape()[0]) + "), got " + ad::shape_str(x.shape()));
   }
-  ad::Var<T> z = ad::matmul(x, kernel);
-  if (spec_.options.use_bias) z = z + this->own_parameter(1);
-  ad::Var<T> y = activation<T>(spec_.activation, z);
+  // One fused op for the product, the bias and a relu (the common case); other activations follow.
+  const ad::Var<T> bias = spec_.options.use_bias ? this->own_parameter(1) : ad::Var<T>();
+  const bool fused_relu = spec_.activation == "relu";
+  ad::Var<T> y = ad::linear(x, kernel, bias, fused_relu ? "relu" : "linear");
+  if (!fused_relu) y = activation<T>(spec_.activation, y);
   if (spec_.options.activity_regularizer) {
     this->set_activity_penalty(spec_.options.activity_regularizer(y) / static_cast<T>(x.shape()[0]));
   }

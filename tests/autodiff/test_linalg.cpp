@@ -164,6 +164,42 @@ BOOST_AUTO_TEST_CASE(matmul_with_empty_inner_dimension_gives_zeros) {
   BOOST_TEST(shape_of(e) == "(0, 2)");
 }
 
+// ---- linear: act(x·W + b) as one op ------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(linear_equals_matmul_plus_bias_then_activation) {
+  // Pre-activations away from 0, where relu has its kink: x·W + b >= 0.05 in magnitude.
+  const Array x = test::random_array({5, 4}, 11), w = test::random_array({4, 3}, 12);
+  Array b = test::random_array({3}, 13);
+  const Array z = naive_matmul(x, w) + b;
+  for (std::size_t i = 0; i < z.size(); ++i) BOOST_TEST_REQUIRE(std::abs(z.data()[i]) > 0.05);
+  test::check_close(ad::linear(V(x), V(w), V(b)).value(), z, 1e-12, 1e-12);
+  test::check_close(ad::linear(V(x), V(w), V(b), "relu").value(), Array(xt::maximum(z, 0.0)), 1e-12, 1e-12);
+  test::check_close(ad::linear(V(x), V(w)).value(), naive_matmul(x, w), 1e-12, 1e-12);
+  // relu'(0) = 0: a pre-activation of exactly 0 passes no gradient.
+  V x0 = leaf(Array{{1, -1}}), w0 = leaf(Array(xt::ones<double>({2, 1})));
+  ad::backward(ad::sum(ad::linear(x0, w0, V(Array(xt::zeros<double>({1}))), "relu")));
+  test::check_close(x0.grad().value(), Array{{0, 0}});
+
+  for (const char* act : {"linear", "relu"}) {
+    BOOST_TEST_CONTEXT("activation " << act) {
+      const std::string a = act;
+      auto with_bias = [a](const Inputs& in) { return ad::linear(in[0], in[1], in[2], a); };
+      CHECK_GRADIENTS(with_bias, x, w, b);
+      auto without_bias = [a](const Inputs& in) { return ad::linear(in[0], in[1], V(), a); };
+      CHECK_GRADIENTS(without_bias, x, w);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(linear_errors_name_the_op_and_the_shapes) {
+  const V x(test::random_array({2, 3}, 1)), w(test::random_array({3, 4}, 2));
+  test::check_error<ad::ShapeError>([&] { ad::linear(x, V(test::random_array({2, 4}, 3))); },
+                                    {"linear", "(2, 3)", "(2, 4)"});
+  test::check_error<ad::ShapeError>([&] { ad::linear(x, w, V(test::random_array({3}, 3))); },
+                                    {"linear", "(3, 4)", "(3,)"});
+  test::check_error<std::invalid_argument>([&] { ad::linear(x, w, V(), "tanh"); }, {"linear", "tanh"});
+}
+
 // ---- matmul with a mostly-zero left operand ----------------------------------------------------
 // Products of at least 2^20 multiply-adds whose left operand is at most 30% nonzero take the
 // zero-skipping kernel (autodiff/src/gemm.cpp); everything else goes to the BLAS. These shapes

@@ -10,6 +10,7 @@
 // maximum/minimum send a tie to the first operand, max over axes splits a tie evenly.
 #pragma once
 
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -62,6 +63,10 @@ template <class T> Var<T> softplus(const Var<T>& x);
 // copying the operand.
 template <class T> Var<T> matmul(const Var<T>& a, const Var<T>& b, bool transpose_a = false,
                                  bool transpose_b = false);
+// activation(x·weight + bias), the dense layer, as one op (one array, one pass after the gemm):
+// x (m, k), weight (k, n), bias (n) or undefined; activation "linear" or "relu".
+template <class T> Var<T> linear(const Var<T>& x, const Var<T>& weight, const Var<T>& bias = {},
+                                 std::string_view activation = "linear");
 template <class T> Var<T> transpose(const Var<T>& x);  // reverses the axes
 template <class T> Var<T> transpose(const Var<T>& x, const std::vector<std::size_t>& permutation);
 
