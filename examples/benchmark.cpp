@@ -1,7 +1,7 @@
 // The seed workloads, timed: one program, one JSON line per measurement on stdout.
 //
 //   benchmark                         everything (about a minute on 2 cores)
-//   benchmark --only mnist,moons      some sections: sgemm, tape, l1, mnist, moons
+//   benchmark --only mnist,moons      some sections: sgemm, tape, l1, mnist, moons, cnn
 //   benchmark --quick                 a smoke run for CI: every line, far fewer repetitions
 //   benchmark --threads 2             BLAS threads (default 1, as TAPEFLOW_NUM_THREADS)
 //
@@ -18,6 +18,8 @@
 //          pixel values.
 //   moons  the seed moons run (scikit-learn's make_moons(100, 0.25, 2), 2-128-128-1 relu/relu/
 //          sigmoid, binary cross-entropy, Adam 0.01, batch 32, 2000 epochs, last 20% held out).
+//   cnn    the CNN of cnn_regularization on MNIST (not in the default list: ~15 s per epoch),
+//          seconds per epoch; examples/torch_cnn.py is its PyTorch peer (see bench_cnn).
 //   tape   tape overhead per recorded op on tiny and 1M-element tensors, against the same chain
 //          in plain xtensor code (see chain_tape below); l1: the L1 term alone.
 //
@@ -456,26 +458,78 @@ void bench_moons(int epochs) {
   std::fflush(stdout);
 }
 
+// ---- the CNN of cnn_regularization -------------------------------------------------------------
+
+// Conv2D(32, 3x3, relu) - MaxPool 2 - Conv2D(64, 3x3, relu) - MaxPool 2 - Flatten - Dense(10,
+// softmax) on 28x28x1 MNIST, Adam 1e-3, categorical cross-entropy, batch 128, validation_split
+// 0.1, no penalty: what examples/torch_cnn.py runs in PyTorch. Seconds per epoch (validation
+// included) is the median of the epochs after the first, as the peer reports it.
+void bench_cnn(const std::string& data, int epochs) {
+  xt::xarray<float> x, y;
+  std::string source = "mnist";
+  try {
+    const auto mnist = datasets::load_mnist(datasets::data_dir(data) + "/mnist");
+    x = mnist.train_images;
+    y = datasets::one_hot<float>(mnist.train_labels, 10);
+  } catch (const datasets::MissingDataError&) {
+    source = "synthetic";  // the cost of a convolution does not depend on the pixel values
+    std::mt19937 rng(6);
+    std::uniform_real_distribution<float> u(0, 1);
+    x = xt::xarray<float>::from_shape({60000, 28, 28});
+    for (auto& v : x) v = u(rng);
+    xt::xarray<float> labels = xt::xarray<float>::from_shape({60000});
+    for (auto& v : labels) v = float(rng() % 10);
+    y = datasets::one_hot<float>(labels, 10);
+  }
+  x.reshape({x.shape()[0], std::size_t{28}, std::size_t{28}, std::size_t{1}});
+  if (g_quick) {
+    x = xt::xarray<float>(xt::view(x, xt::range(0, 3000)));
+    y = xt::xarray<float>(xt::view(y, xt::range(0, 3000)));
+  }
+  nn::Sequential<float> model(1234);
+  model.add(nn::Input({28, 28, 1}));
+  model.add(nn::Conv2D(32, {3, 3}, "relu"));
+  model.add(nn::MaxPooling2D({2, 2}));
+  model.add(nn::Conv2D(64, {3, 3}, "relu"));
+  model.add(nn::MaxPooling2D({2, 2}));
+  model.add(nn::Flatten{});
+  model.add(nn::Dense(10, "softmax"));
+  model.compile(nn::Adam{.learning_rate = 1e-3}, "categorical_crossentropy", {"accuracy"});
+  const nn::History h =
+      model.fit(x, y, {.epochs = epochs, .batch_size = 128, .validation_split = 0.1, .seed = 1234, .verbose = 0});
+  const auto& secs = h["seconds"];
+  std::vector<double> steady(secs.size() > 1 ? secs.begin() + 1 : secs.begin(), secs.end());
+  std::printf(
+      "{\"bench\":\"cnn\",\"framework\":\"tapeflow\",\"data\":\"%s\",\"train_rows\":%zu,\"epochs\":%d,"
+      "\"seconds_per_epoch\":%.4f,\"first_epoch_seconds\":%.4f,\"epoch_seconds\":%s,\"final_loss\":%.5f,"
+      "\"final_val_accuracy\":%.4f}\n",
+      source.c_str(), std::size_t(std::floor(double(x.shape()[0]) * 0.9)), epochs, median(steady), secs.front(),
+      json_list(secs, 4).c_str(), h["loss"].back(), h["val_accuracy"].back());
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"The seed workloads timed (see the comment at the top of benchmark.cpp)"};
   std::string only = "sgemm,tape,l1,mnist,moons", data;
   int threads = 0, mnist_epochs = 4, moons_epochs = 2000;
-  app.add_option("--only", only, "comma-separated sections: sgemm, tape, l1, mnist, moons")->capture_default_str();
+  app.add_option("--only", only, "comma-separated sections: sgemm, tape, l1, mnist, moons, cnn")->capture_default_str();
   app.add_flag("--quick", g_quick, "smoke run: few repetitions, 3000 MNIST rows, 1 epoch, 20 moons epochs");
   app.add_option("--data", data, "data directory (default: $TAPEFLOW_DATA, then the build tree's data/)");
   app.add_option("--threads", threads, "BLAS threads (default: TAPEFLOW_NUM_THREADS, else 1)");
   app.add_option("--mnist-epochs", mnist_epochs, "MNIST epochs (the first is reported apart)")->capture_default_str();
   app.add_option("--moons-epochs", moons_epochs, "moons epochs")->capture_default_str();
+  int cnn_epochs = 3;
+  app.add_option("--cnn-epochs", cnn_epochs, "CNN epochs (the first is reported apart)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::set<std::string> sections;
-  const std::set<std::string> known{"sgemm", "tape", "l1", "mnist", "moons"};
+  const std::set<std::string> known{"sgemm", "tape", "l1", "mnist", "moons", "cnn"};
   std::stringstream list(only);
   for (std::string s; std::getline(list, s, ',');) {
     if (!known.count(s)) {
-      std::fprintf(stderr, "benchmark: unknown section '%s' in --only (sgemm, tape, l1, mnist, moons)\n", s.c_str());
+      std::fprintf(stderr, "benchmark: unknown section '%s' in --only (sgemm, tape, l1, mnist, moons, cnn)\n", s.c_str());
       return 2;
     }
     sections.insert(s);
@@ -492,6 +546,7 @@ int main(int argc, char** argv) {
     // MNIST first, so that its peak RSS is not another section's.
     if (sections.count("mnist")) bench_mnist(data, mnist_epochs);
     if (sections.count("moons")) bench_moons(moons_epochs);
+    if (sections.count("cnn")) bench_cnn(data, g_quick ? 1 : cnn_epochs);
     if (sections.count("sgemm")) bench_sgemm();
     if (sections.count("tape")) {
       const double target_s = g_quick ? 0.05 : 1.5;  // per chain measurement

@@ -167,6 +167,20 @@ template <class T>
 Sequential<T>& Sequential<T>::add(const Activation& spec) { return add(std::make_shared<ActivationLayer<T>>(spec)); }
 template <class T>
 Sequential<T>& Sequential<T>::add(const Flatten& spec) { return add(std::make_shared<FlattenLayer<T>>(spec)); }
+template <class T>
+Sequential<T>& Sequential<T>::add(const Conv2D& spec) { return add(std::make_shared<Conv2DLayer<T>>(spec)); }
+template <class T>
+Sequential<T>& Sequential<T>::add(const MaxPooling2D& spec) {
+  return add(std::make_shared<Pooling2DLayer<T>>(Pooling2DLayer<T>::Kind::max, spec.pool_size, spec.options));
+}
+template <class T>
+Sequential<T>& Sequential<T>::add(const AveragePooling2D& spec) {
+  return add(std::make_shared<Pooling2DLayer<T>>(Pooling2DLayer<T>::Kind::average, spec.pool_size, spec.options));
+}
+template <class T>
+Sequential<T>& Sequential<T>::add(const GlobalAveragePooling2D& spec) {
+  return add(std::make_shared<GlobalAveragePooling2DLayer<T>>(spec));
+}
 
 template <class T>
 Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
@@ -492,7 +506,12 @@ std::string Sequential<T>::summary() const {
   const std::string rule(65, '_'), double_rule(65, '=');
   s << "Model: \"" << this->name() << "\"\n" << rule << "\n";
   auto row = [&](const std::string& a, const std::string& b, const std::string& c) {
-    s << " " << std::left << std::setw(28) << a << std::setw(26) << b << std::right << std::setw(10) << c << "\n";
+    // As Keras does, a name longer than its column ("max_pooling2d (MaxPooling2D)") goes on in
+    // 27-character pieces on further lines.
+    constexpr std::size_t name_width = 27;
+    s << " " << std::left << std::setw(28) << a.substr(0, name_width) << std::setw(26) << b << std::right
+      << std::setw(10) << c << "\n";
+    for (std::size_t at = name_width; at < a.size(); at += name_width) s << " " << a.substr(at, name_width) << "\n";
   };
   row("Layer (type)", "Output Shape", "Param #");
   s << double_rule << "\n";

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "nn/callbacks.hpp"
+#include "nn/conv_layers.hpp"
 #include "nn/initializers.hpp"
 #include "nn/layers.hpp"
 #include "nn/losses.hpp"

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "nn/callbacks.hpp"
+#include "nn/conv_layers.hpp"
 #include "nn/layers.hpp"
 #include "nn/losses.hpp"
 #include "nn/metrics.hpp"
@@ -77,6 +78,10 @@ class Sequential : public Module<T> {
   Sequential& add(const Dropout& spec);
   Sequential& add(const Activation& spec);
   Sequential& add(const Flatten& spec);
+  Sequential& add(const Conv2D& spec);
+  Sequential& add(const MaxPooling2D& spec);
+  Sequential& add(const AveragePooling2D& spec);
+  Sequential& add(const GlobalAveragePooling2D& spec);
   Sequential& add(std::shared_ptr<Layer<T>> layer);  // a layer of your own
 
   // Builds every layer for a per-sample input shape; forward() does it at the first call.
