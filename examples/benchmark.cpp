@@ -14,8 +14,9 @@
 //          both hidden kernels, as torch_seeds.py mnist --l1 0.001 runs it: seconds per epoch
 //          (validation included, as Keras and the peer count it), achieved GFLOP/s, peak RSS and
 //          the RSS after every epoch. Uses the fetched MNIST (fetch-data) or, without it,
-//          random images of the same shape ("data": "synthetic"); the timing does not depend on
-//          pixel values.
+//          random images of the same shape and 80% zeros ("data": "synthetic"); --dense-input
+//          uses random pixels without zeros ("data": "dense"), which the zero-skipping matmul
+//          cannot exploit (see autodiff/src/gemm.cpp).
 //   moons  the seed moons run (scikit-learn's make_moons(100, 0.25, 2), 2-128-128-1 relu/relu/
 //          sigmoid, binary cross-entropy, Adam 0.01, batch 32, 2000 epochs, last 20% held out).
 //   cnn    the CNN of cnn_regularization on MNIST (not in the default list: ~15 s per epoch),
@@ -383,12 +384,22 @@ double mnist_epoch_gflop(std::size_t n_train, std::size_t n_val) {
   return 2.0 * (double(n_train) * (2 * fwd + input_grads) + double(n_val) * fwd) * 1e-9;
 }
 
-void bench_mnist(const std::string& data, int epochs) {
+void bench_mnist(const std::string& data, int epochs, bool dense_input) {
   xt::xarray<float> x, y;
   std::string source = "mnist";
-  try {
-    const auto mnist = datasets::load_mnist(datasets::data_dir(data) + "/mnist");
-    x = mnist.train_images;
+  if (dense_input) {
+    // No zero pixels at all: every product goes to the BLAS, as for standardized features.
+    source = "dense";
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(0.01f, 1);
+    x = xt::xarray<float>::from_shape({60000, 784});
+    for (auto& v : x) v = u(rng);
+    xt::xarray<float> labels = xt::xarray<float>::from_shape({60000});
+    for (auto& v : labels) v = float(rng() % 10);
+    y = datasets::one_hot<float>(labels, 10);
+  } else try {
+    auto mnist = datasets::load_mnist(datasets::data_dir(data) + "/mnist");
+    x = std::move(mnist.train_images);
     x.reshape({x.shape()[0], std::size_t{784}});
     y = datasets::one_hot<float>(mnist.train_labels, 10);
   } catch (const datasets::MissingDataError&) {
@@ -514,12 +525,14 @@ int main(int argc, char** argv) {
   CLI::App app{"The seed workloads timed (see the comment at the top of benchmark.cpp)"};
   std::string only = "sgemm,tape,l1,mnist,moons", data;
   int threads = 0, mnist_epochs = 4, moons_epochs = 2000;
+  bool dense_input = false;
   app.add_option("--only", only, "comma-separated sections: sgemm, tape, l1, mnist, moons, cnn")->capture_default_str();
   app.add_flag("--quick", g_quick, "smoke run: few repetitions, 3000 MNIST rows, 1 epoch, 20 moons epochs");
   app.add_option("--data", data, "data directory (default: $TAPEFLOW_DATA, then the build tree's data/)");
   app.add_option("--threads", threads, "BLAS threads (default: TAPEFLOW_NUM_THREADS, else 1)");
   app.add_option("--mnist-epochs", mnist_epochs, "MNIST epochs (the first is reported apart)")->capture_default_str();
   app.add_option("--moons-epochs", moons_epochs, "moons epochs")->capture_default_str();
+  app.add_flag("--dense-input", dense_input, "MNIST section on random pixels without zeros (all products on the BLAS)");
   int cnn_epochs = 3;
   app.add_option("--cnn-epochs", cnn_epochs, "CNN epochs (the first is reported apart)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -544,7 +557,7 @@ int main(int argc, char** argv) {
       moons_epochs = 20;
     }
     // MNIST first, so that its peak RSS is not another section's.
-    if (sections.count("mnist")) bench_mnist(data, mnist_epochs);
+    if (sections.count("mnist")) bench_mnist(data, mnist_epochs, dense_input);
     if (sections.count("moons")) bench_moons(moons_epochs);
     if (sections.count("cnn")) bench_cnn(data, g_quick ? 1 : cnn_epochs);
     if (sections.count("sgemm")) bench_sgemm();
