@@ -28,34 +28,9 @@
 namespace ad {
 namespace {
 
-// OpenBLAS picks its kernels when it loads. 0.3.21 (Debian bookworm) predates AVX-512 on AMD: on
-// Zen 4 it runs its AVX2 "Haswell" kernels at half the sgemm speed of its AVX-512 "SkylakeX"
-// kernels, which run correctly on any CPU with AVX-512 F/CD/BW/DQ/VL (later OpenBLAS releases
-// choose them there themselves). Re-running its kernel selection with OPENBLAS_CORETYPE set, before
-// our first BLAS call, does what setting that variable at startup would do. Skipped when the user
-// chose a core type, when TAPEFLOW_BLAS_KERNELS=default, or when OpenBLAS is not a DYNAMIC_ARCH
-// build (the weak symbols below are then absent).
-extern "C" void gotoblas_dynamic_init(void) __attribute__((weak));
-extern "C" void gotoblas_dynamic_quit(void) __attribute__((weak));
-
-void select_blas_kernels() {
-  if (!gotoblas_dynamic_init || !gotoblas_dynamic_quit || std::getenv("OPENBLAS_CORETYPE")) return;
-  if (const char* k = std::getenv("TAPEFLOW_BLAS_KERNELS"); k && std::string(k) == "default") return;
-  const std::string core = openblas_get_corename();
-  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
-                      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-                      __builtin_cpu_supports("avx512vl");
-  if (!avx512 || (core != "Haswell" && core != "Zen")) return;
-  setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
-  gotoblas_dynamic_quit();
-  gotoblas_dynamic_init();
-  unsetenv("OPENBLAS_CORETYPE");  // child processes choose for themselves
-}
-
-// Kernels as above; one thread unless the user asked for more (threads.hpp says why).
+// One thread unless the user asked for more (threads.hpp says why).
 void init_blas() {
   static const bool once = [] {
-    select_blas_kernels();
     if (const char* t = std::getenv("TAPEFLOW_NUM_THREADS")) {
       char* end = nullptr;
       const long n = std::strtol(t, &end, 10);

@@ -1,4 +1,4 @@
-// Threads and kernels of the BLAS behind matmul.
+// Threads (and kernels) of the BLAS behind matmul.
 //
 // One by default: on the 2-core machines we measure on, a second thread made OpenBLAS's small
 // and medium gemms (and PyTorch) slower or no faster, and one thread compares like for like with
@@ -18,9 +18,8 @@ namespace ad {
 void set_num_threads(int threads);  // threads >= 1, else std::invalid_argument
 int num_threads();                  // what the BLAS uses now
 
-// The OpenBLAS kernel set in use, e.g. "SkylakeX" or "Haswell". On CPUs with AVX-512 where
-// OpenBLAS 0.3.21 would fall back to its AVX2 kernels, the AVX-512 ones are chosen (ops.cpp says
-// why); TAPEFLOW_BLAS_KERNELS=default or OPENBLAS_CORETYPE=... keeps OpenBLAS's own choice.
+// The OpenBLAS kernel set in use, e.g. "Haswell" (AVX2) or "Cooperlake" (AVX-512): OpenBLAS
+// picks it for the CPU when it loads, unless OPENBLAS_CORETYPE names one.
 std::string blas_kernels();
 
 }  // namespace ad
