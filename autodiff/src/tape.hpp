@@ -15,17 +15,22 @@
 
 namespace ad {
 
+// Leaves may be shared by threads (two losses over the same weights, Hogwild training): a sweep
+// keeps a leaf's pending gradient to itself and adds it to `grad` under a lock. A non-leaf belongs
+// to the tape of the thread that recorded it; only that thread's sweeps touch its `pending`.
 template <class T>
 struct Node {
   xt::xarray<T> value;
-  Var<T> grad;     // accumulated by backward() for leaves
-  Var<T> pending;  // gradient gathered during a sweep; empty outside one
+  Var<T> grad;     // accumulated by backward() for leaves (under leaf_grad_lock)
+  Var<T> pending;  // non-leaves: gradient gathered during a sweep; empty outside one
   std::uint64_t seq = 0;       // sequence number of the producing record; 0 for leaves
+  std::uint64_t tape_id = 0;   // Tape::id of the tape holding that record; 0 for leaves
   std::uint32_t version = 0;   // bumped by Var::mutable_value()
   std::uint32_t sweep_slot = 0;  // 1 + index into the sweep's list of nodes holding a pending grad
   bool requires_grad = false;
   bool released = false;       // the producing record was freed by a backward
   const char* op = "leaf";
+  ~Node();  // a result that dies frees its record (and what only that record kept alive)
 };
 
 // What an op's backward sees: its inputs, its output, the gradient of the output (g), and the
@@ -54,10 +59,20 @@ struct Record {
   bool takes_broadcast_grad = false;
 };
 
+// One tape per thread and element type. Its id is unique over the process's lifetime, so a node
+// names its tape even after the thread that recorded it has exited.
 template <class T>
 class Tape {
  public:
+  Tape();
+  ~Tape();
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
   static Tape& current();
+  // Called by ~Node of a recorded, unreleased result: if the result belongs to this thread's live
+  // tape, its record is released at once, and so, in a flat loop, is every record that only the
+  // released ones kept alive. Results dying on other threads are left to their tape's compaction.
+  static void output_died(std::uint64_t tape_id, std::uint64_t seq) noexcept;
 
   void push(Record<T>&& record);
   void release(Record<T>& record);  // frees the record's inputs and closure
@@ -65,12 +80,24 @@ class Tape {
   // Position of the record with sequence number seq, or -1 if it is not (or no longer) here.
   std::ptrdiff_t find(std::uint64_t seq) const;
 
+  const std::uint64_t id;
   std::deque<Record<T>> records;  // in execution order; a deque keeps references stable on push
   std::uint64_t next_seq = 1;
   std::size_t released = 0;  // released records still in `records`
   std::size_t compact_at = 4096;
   bool sweeping = false;  // no compaction while a sweep indexes the records
+
+ private:
+  void release_dead();  // releases the records of the results in dead_
+  static thread_local Tape* live_;  // this thread's tape while it exists
+  std::vector<std::uint64_t> dead_;  // sequence numbers of results that died, not yet released
+  bool releasing_ = false;          // inside release_dead or compact: deaths only queue up
 };
+
+template <class T>
+Node<T>::~Node() {
+  if (seq != 0 && !released) Tape<T>::output_died(tape_id, seq);
+}
 
 template <class T>
 std::uint64_t version_sum(const std::vector<Var<T>>& inputs, const Node<T>& out) {
@@ -106,6 +133,7 @@ Var<T> make_output(const char* op, xt::xarray<T>&& value, std::span<const Var<T>
     Tape<T>& tape = Tape<T>::current();
     Record<T> r;
     r.seq = node->seq = tape.next_seq++;
+    node->tape_id = tape.id;
     r.op = op;
     r.out = node;
     r.inputs.reserve(inputs.size());

@@ -252,6 +252,36 @@ BOOST_AUTO_TEST_CASE(million_op_chain_dropped_without_backward) {
   BOOST_TEST(ad::tape_stats<double>().records == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(million_op_graph_is_freed_when_its_result_dies) {
+  // As in PyTorch, the graph goes when its last result does: no compact_tape() call here.
+  V x(Array{1.0}, true);
+  {
+    V y = x;
+    for (int i = 0; i < 500000; ++i) y = ad::exp(y * 0.0);  // 1,000,000 ops
+    BOOST_TEST(ad::tape_stats<double>().records == 1000000u);
+  }
+  BOOST_TEST(ad::tape_stats<double>().records == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(retained_graph_is_freed_when_its_result_dies) {
+  V x(Array{1.0, 2.0}, true);
+  {
+    V y = ad::sum(ad::exp(x) * 3.0);
+    ad::backward(y, {.retain_graph = true});
+    BOOST_TEST(ad::tape_stats<double>().records == 3u);
+  }
+  BOOST_TEST(ad::tape_stats<double>().records == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(dropping_a_result_keeps_the_part_of_the_graph_still_reachable) {
+  V x(Array{1.0, 2.0}, true);
+  V h = ad::exp(x);
+  { V y = ad::sum(h * 2.0); }  // mul and sum die with y; exp lives on in h
+  BOOST_TEST(ad::tape_stats<double>().live_records == 1u);
+  ad::backward(ad::sum(h));
+  test::check_close(x.grad().value(), Array(xt::exp(x.value())));
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_records_are_freed_as_the_tape_grows) {
   V x(Array{1.0, 2.0}, true);
   for (int i = 0; i < 100000; ++i) (void)ad::sum(x * 2.0);  // results dropped, never backwarded
