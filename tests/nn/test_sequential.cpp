@@ -294,6 +294,22 @@ BOOST_AUTO_TEST_CASE(custom_loss_and_double_models) {
   BOOST_TEST(m.evaluate(x, y).at("loss") < before);
 }
 
+BOOST_AUTO_TEST_CASE(one_unit_mse_model_reports_binary_accuracy) {
+  // Keras resolves "accuracy" to binary_accuracy for a one-column output whatever the loss. A
+  // model that predicts 0 everywhere against labels 1, 1, 1, 0 is right once in four; an argmax
+  // over the single column would call every prediction right.
+  nn::Sequential<float> m(5);
+  m.add(nn::Input({2}));
+  m.add(nn::Dense(1, "linear", {.kernel_initializer = nn::Initializer::zeros()}));
+  m.compile(nn::SGD{}, "mse", {"accuracy"});
+  const F x{{1, 2}, {3, 4}, {5, 6}, {7, 8}};
+  F y{1, 1, 1, 0};
+  y.reshape({4, 1});
+  BOOST_TEST(m.evaluate(x, y).at("accuracy") == 0.25);
+  const auto h = m.fit(x, y, {.epochs = 1, .batch_size = 4, .verbose = 0});
+  BOOST_TEST(h["accuracy"].back() == 0.25);  // the batch's predictions before its update
+}
+
 BOOST_AUTO_TEST_CASE(errors_name_the_problem) {
   auto [x, y] = blobs(10, 14);
   auto m = small_model();
