@@ -707,6 +707,30 @@ BOOST_AUTO_TEST_CASE(float_instantiation) {
   BOOST_TEST(std::abs(u.value()(0) - 0.85f) < 1e-7);
 }
 
+BOOST_AUTO_TEST_CASE(float_one_minus_beta_is_computed_in_double) {
+  // Keras computes 1 - beta_1, 1 - beta_2 and 1 - rho in double (Python floats) and rounds once;
+  // 1.0f - 0.999f is 0.00099998713 instead of 0.001. From zero state, one step with g = 1 leaves
+  // exactly those coefficients in the moments.
+  using VF = ad::Var<float>;
+  auto one_step = [](const nn::OptimizerConfig& config) {
+    nn::Optimizer<float> opt(config);
+    VF w(xt::xarray<float>{0.0f}, true);
+    w.set_grad(VF(xt::xarray<float>{1.0f}));
+    opt.step({{"w", w}});
+    return opt.state();
+  };
+  BOOST_TEST(1.0f - 0.999f != static_cast<float>(1.0 - 0.999));  // the test can tell them apart
+  BOOST_TEST(1.0f - 0.9f != static_cast<float>(1.0 - 0.9));
+  for (const nn::OptimizerConfig& config : {nn::OptimizerConfig(nn::Adam{}), nn::OptimizerConfig(nn::AdamW{})}) {
+    const auto s = one_step(config);
+    BOOST_TEST(entry(s, "w/m")(0) == static_cast<float>(1.0 - 0.9));
+    BOOST_TEST(entry(s, "w/v")(0) == static_cast<float>(1.0 - 0.999));
+  }
+  const auto r = one_step(nn::RMSprop{.centered = true});
+  BOOST_TEST(entry(r, "w/velocity")(0) == static_cast<float>(1.0 - 0.9));
+  BOOST_TEST(entry(r, "w/average_gradient")(0) == static_cast<float>(1.0 - 0.9));
+}
+
 BOOST_AUTO_TEST_CASE(float_iterations_limit) {
   // float holds every integer below 2^24 = 16777216 exactly, so that is where state() stops.
   nn::Optimizer<float> opt(nn::SGD{});
