@@ -5,9 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 #include <stdexcept>
 #include <vector>
+
+#include "check.hpp"
 
 namespace nn {
 
@@ -93,12 +94,7 @@ ad::Var<T> binary_crossentropy_from_logits(const ad::Var<T>& y, const ad::Var<T>
   return relu_x - x * y + ad::softplus(minus_abs_x);
 }
 
-std::string number(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
-}
+using detail::number;
 
 }  // namespace
 
@@ -119,9 +115,7 @@ ad::Var<T> mean_absolute_error(const ad::Var<T>& y_true, const ad::Var<T>& y_pre
 template <class T>
 ad::Var<T> huber(const ad::Var<T>& y_true, const ad::Var<T>& y_pred, double delta) {
   const char* loss = "huber";
-  if (!(delta > 0) || !std::isfinite(delta)) {
-    throw std::invalid_argument(std::string(loss) + ": delta must be positive and finite, got " + number(delta));
-  }
+  detail::require_finite_positive(loss, "delta", delta);
   const ad::Var<T> y = match_shape(loss, y_true, y_pred);
   const T d = static_cast<T>(delta);
   const ad::Var<T> e = y_pred - y;

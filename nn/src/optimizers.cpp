@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <type_traits>
 
 #include <autodiff/var.hpp>
+
+#include "check.hpp"
 
 namespace nn {
 
@@ -20,12 +21,7 @@ struct Overloaded : F... {
 template <class... F>
 Overloaded(F...) -> Overloaded<F...>;
 
-std::string number(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
-}
+using detail::number;
 
 const char* config_name(const OptimizerConfig& config) {
   return std::visit(Overloaded{[](const SGD&) { return "SGD"; }, [](const Adam&) { return "Adam"; },
@@ -34,50 +30,38 @@ const char* config_name(const OptimizerConfig& config) {
                     config);
 }
 
-// Comparisons are written so that NaN fails them.
-void require(bool ok, const char* optimizer, const char* field, double value, const char* rule) {
-  if (!ok) {
-    throw std::invalid_argument(std::string(optimizer) + ": " + field + " must be " + rule + ", got " + number(value));
-  }
-}
 void require_learning_rate(const char* optimizer, double lr) {
-  require(lr > 0 && std::isfinite(lr), optimizer, "learning_rate", lr, "> 0 and finite");
-}
-void require_unit(const char* optimizer, const char* field, double value) {
-  require(value >= 0 && value < 1, optimizer, field, value, "in [0, 1)");
-}
-void require_nonnegative(const char* optimizer, const char* field, double value) {
-  require(value >= 0 && std::isfinite(value), optimizer, field, value, ">= 0 and finite");
+  detail::require_finite_positive(optimizer, "learning_rate", lr);
 }
 
 void validate(const OptimizerConfig& config) {
   std::visit(Overloaded{[](const SGD& c) {
                           require_learning_rate("SGD", c.learning_rate);
-                          require_unit("SGD", "momentum", c.momentum);
+                          detail::require_fraction("SGD", "momentum", c.momentum);
                         },
                         [](const Adam& c) {
                           require_learning_rate("Adam", c.learning_rate);
-                          require_unit("Adam", "beta_1", c.beta_1);
-                          require_unit("Adam", "beta_2", c.beta_2);
-                          require_nonnegative("Adam", "epsilon", c.epsilon);
+                          detail::require_fraction("Adam", "beta_1", c.beta_1);
+                          detail::require_fraction("Adam", "beta_2", c.beta_2);
+                          detail::require_finite_nonnegative("Adam", "epsilon", c.epsilon);
                         },
                         [](const AdamW& c) {
                           require_learning_rate("AdamW", c.learning_rate);
-                          require_nonnegative("AdamW", "weight_decay", c.weight_decay);
-                          require_unit("AdamW", "beta_1", c.beta_1);
-                          require_unit("AdamW", "beta_2", c.beta_2);
-                          require_nonnegative("AdamW", "epsilon", c.epsilon);
+                          detail::require_finite_nonnegative("AdamW", "weight_decay", c.weight_decay);
+                          detail::require_fraction("AdamW", "beta_1", c.beta_1);
+                          detail::require_fraction("AdamW", "beta_2", c.beta_2);
+                          detail::require_finite_nonnegative("AdamW", "epsilon", c.epsilon);
                         },
                         [](const RMSprop& c) {
                           require_learning_rate("RMSprop", c.learning_rate);
-                          require_unit("RMSprop", "rho", c.rho);
-                          require_unit("RMSprop", "momentum", c.momentum);
-                          require_nonnegative("RMSprop", "epsilon", c.epsilon);
+                          detail::require_fraction("RMSprop", "rho", c.rho);
+                          detail::require_fraction("RMSprop", "momentum", c.momentum);
+                          detail::require_finite_nonnegative("RMSprop", "epsilon", c.epsilon);
                         },
                         [](const Adagrad& c) {
                           require_learning_rate("Adagrad", c.learning_rate);
-                          require_nonnegative("Adagrad", "initial_accumulator_value", c.initial_accumulator_value);
-                          require_nonnegative("Adagrad", "epsilon", c.epsilon);
+                          detail::require_finite_nonnegative("Adagrad", "initial_accumulator_value", c.initial_accumulator_value);
+                          detail::require_finite_nonnegative("Adagrad", "epsilon", c.epsilon);
                         }},
              config);
 }

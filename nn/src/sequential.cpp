@@ -9,11 +9,14 @@
 #include <cstring>
 #include <fstream>
 #include <iomanip>
+#include <limits>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
 
 #include "nn/npz.hpp"
+
+#include "check.hpp"
 
 namespace nn {
 
@@ -114,6 +117,25 @@ bool maximize(const EarlyStopping& e) {
   if (e.mode == "min") return false;
   if (e.mode != "auto") throw std::invalid_argument("EarlyStopping: mode must be auto, min or max, not '" + e.mode + "'");
   return e.monitor.find("acc") != std::string::npos;
+}
+
+// Every option fit() is given, checked before anything runs.
+template <class T>
+void check_fit_options(const FitOptions<T>& o) {
+  const char* who = "Sequential::fit";
+  detail::require(o.epochs > 0, who, "epochs", "> 0", o.epochs);
+  detail::require(o.initial_epoch >= 0 && o.initial_epoch <= o.epochs, who, "initial_epoch",
+                  "in [0, epochs = " + std::to_string(o.epochs) + "]", o.initial_epoch);
+  detail::require(o.batch_size > 0, who, "batch_size", "> 0", static_cast<double>(o.batch_size));
+  detail::require_fraction(who, "validation_split", o.validation_split);
+  detail::require(o.verbose >= 0 && o.verbose <= 2, who, "verbose", "0, 1 or 2", o.verbose);
+  for (const auto& c : o.callbacks) {
+    if (const auto* e = std::get_if<EarlyStopping>(&c)) {
+      detail::require(e->patience >= 0, "EarlyStopping", "patience", ">= 0", e->patience);
+      detail::require_finite_nonnegative("EarlyStopping", "min_delta", e->min_delta);
+      (void)maximize(*e);  // checks the mode
+    }
+  }
 }
 
 }  // namespace
@@ -349,18 +371,14 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
     throw ad::ShapeError("Sequential::fit: x " + ad::shape_str(x.shape()) + " and y " + ad::shape_str(y.shape()) +
                          " need the same number of rows");
   }
-  if (o.batch_size == 0) throw std::invalid_argument("Sequential::fit: batch_size must be positive");
-  if (!(o.validation_split >= 0 && o.validation_split < 1)) {
-    throw std::invalid_argument("Sequential::fit: validation_split must be in [0, 1), got " +
-                                std::to_string(o.validation_split));
-  }
+  check_fit_options(o);
   const std::size_t n_all = x.shape()[0];
   std::size_t n_train = n_all;
   if (!o.validation_data && o.validation_split > 0) {
     // Keras: the last fraction, before shuffling.
     n_train = static_cast<std::size_t>(std::floor(double(n_all) * (1 - o.validation_split)));
     if (n_train == 0 || n_train == n_all) {
-      throw std::invalid_argument("Sequential::fit: validation_split " + std::to_string(o.validation_split) + " of " +
+      throw std::invalid_argument("Sequential::fit: validation_split " + detail::number(o.validation_split) + " of " +
                                   std::to_string(n_all) + " rows leaves an empty training or validation set");
     }
   }
@@ -539,6 +557,7 @@ std::string Sequential<T>::summary() const {
 
 template <class T>
 SparsityReport Sequential<T>::sparsity(double threshold) const {
+  detail::require_finite_nonnegative("Sequential::sparsity", "threshold", threshold);
   SparsityReport r;
   r.threshold = threshold;
   r.total.name = "total";

@@ -624,6 +624,7 @@ BOOST_AUTO_TEST_CASE(parameter_names_may_contain_slashes) {
 
 BOOST_AUTO_TEST_CASE(invalid_configs_throw) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
   const std::vector<std::tuple<std::string, std::string, nn::OptimizerConfig>> bad{
       {"SGD", "learning_rate", nn::SGD{.learning_rate = 0}},
       {"SGD", "learning_rate", nn::SGD{.learning_rate = -0.1}},
@@ -648,11 +649,27 @@ BOOST_AUTO_TEST_CASE(invalid_configs_throw) {
       {"Adagrad", "initial_accumulator_value", nn::Adagrad{.initial_accumulator_value = -0.1}},
       {"Adagrad", "epsilon", nn::Adagrad{.epsilon = -1}},
       {"Adagrad", "learning_rate", nn::Adagrad{.learning_rate = 0}},
+      // NaN and ±inf wherever a finite value is needed.
+      {"SGD", "learning_rate", nn::SGD{.learning_rate = inf}},
+      {"SGD", "momentum", nn::SGD{.momentum = nan}},
+      {"Adam", "epsilon", nn::Adam{.epsilon = inf}},
+      {"Adam", "beta_1", nn::Adam{.beta_1 = nan}},
+      {"AdamW", "weight_decay", nn::AdamW{.weight_decay = inf}},
+      {"RMSprop", "rho", nn::RMSprop{.rho = nan}},
+      {"RMSprop", "momentum", nn::RMSprop{.momentum = -inf}},
+      {"Adagrad", "initial_accumulator_value", nn::Adagrad{.initial_accumulator_value = nan}},
   };
   for (const auto& [optimizer, field, config] : bad) {
     const auto msg = test::message_of<std::invalid_argument>([&] { nn::Optimizer<double> opt(config); });
     BOOST_TEST(contains(msg, optimizer + ": " + field), msg);
+    BOOST_TEST(contains(msg, ", got "), msg);  // and the value
   }
+  nn::Optimizer<float> adam(nn::Adam{});
+  for (const double lr : {nan, inf, -inf}) {
+    const auto msg = test::message_of<std::invalid_argument>([&] { adam.set_learning_rate(lr); });
+    BOOST_TEST(contains(msg, "Adam: learning_rate must be a finite number > 0, got"), msg);
+  }
+  BOOST_TEST(adam.learning_rate() == 0.001);
   // The edges of the valid ranges are accepted.
   BOOST_CHECK_NO_THROW(nn::Optimizer<double>(nn::SGD{.momentum = 0}));
   BOOST_CHECK_NO_THROW(nn::Optimizer<double>(nn::Adam{.beta_1 = 0, .beta_2 = 0, .epsilon = 0}));
