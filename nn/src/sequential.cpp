@@ -639,6 +639,7 @@ void Sequential<T>::load_weights(const std::string& path) {
 template <class T>
 void Sequential<T>::save_checkpoint(const std::string& path, int epochs_completed) const {
   if (!optimizer_) throw std::logic_error("Sequential::save_checkpoint: compile() the model first");
+  detail::require(epochs_completed >= 0, "Sequential::save_checkpoint", "epochs_completed", ">= 0", epochs_completed);
   NpzArchive a;
   for (const auto& p : checked_parameters()) a.put("weights/" + p.name, p.var.value());
   for (const auto& [name, value] : optimizer_->state()) a.put("optimizer/" + name, value);
@@ -657,6 +658,11 @@ int Sequential<T>::load_checkpoint(const std::string& path) {
   if (!a.contains("meta/epochs_and_optimizer")) throw FormatError("load_checkpoint '" + path + "': not a checkpoint (no meta entry)");
   const auto meta = a.get<std::int64_t>("meta/epochs_and_optimizer");
   if (meta.size() != 2) throw FormatError("load_checkpoint '" + path + "': malformed meta entry");
+  const std::int64_t epochs = meta(0);
+  if (epochs < 0 || epochs > std::numeric_limits<int>::max()) {
+    throw FormatError("load_checkpoint '" + path + "': the stored epoch count " + std::to_string(epochs) +
+                      " is not in [0, " + std::to_string(std::numeric_limits<int>::max()) + "]");
+  }
   if (meta(1) != static_cast<std::int64_t>(optimizer_->config().index())) {
     throw FormatError("load_checkpoint '" + path + "': saved with another optimizer than " + optimizer_->name());
   }
@@ -667,7 +673,7 @@ int Sequential<T>::load_checkpoint(const std::string& path) {
   auto values = checked_values(a, path, params, "weights/");
   optimizer_->load_state(state);  // checks its own entries before replacing anything
   assign(params, std::move(values));
-  return static_cast<int>(meta(0));
+  return static_cast<int>(epochs);
 }
 
 template class Sequential<float>;
