@@ -27,14 +27,17 @@
 namespace ad {
 namespace {
 
+std::string thread_range() { return "[1, " + std::to_string(max_num_threads) + "]"; }
+
 // One thread unless the user asked for more (threads.hpp says why).
 void init_blas() {
   static const bool once = [] {
     if (const char* t = std::getenv("TAPEFLOW_NUM_THREADS")) {
       char* end = nullptr;
       const long n = std::strtol(t, &end, 10);
-      if (end == t || *end != '\0' || n < 1 || n > 1024) {
-        throw std::invalid_argument(std::string("TAPEFLOW_NUM_THREADS: expected a thread count >= 1, got '") + t + "'");
+      if (end == t || *end != '\0' || n < 1 || n > max_num_threads) {
+        throw std::invalid_argument(std::string("TAPEFLOW_NUM_THREADS must be an integer in ") + thread_range() +
+                                    ", got '" + t + "'");
       }
       openblas_set_num_threads(static_cast<int>(n));
     } else if (!std::getenv("OPENBLAS_NUM_THREADS") && !std::getenv("OMP_NUM_THREADS")) {
@@ -234,7 +237,10 @@ void gemm_skip_zeros(bool ta, std::size_t m, std::size_t n, std::size_t k, const
 }  // namespace detail
 
 void set_num_threads(int threads) {
-  if (threads < 1) throw std::invalid_argument("ad::set_num_threads: expected >= 1 threads, got " + std::to_string(threads));
+  if (threads < 1 || threads > max_num_threads) {
+    throw std::invalid_argument("ad::set_num_threads: threads must be in " + thread_range() + ", got " +
+                                std::to_string(threads));
+  }
   init_blas();  // so a later first matmul does not reset it
   openblas_set_num_threads(threads);
 }

@@ -4,6 +4,8 @@
 #include <numbers>
 #include <stdexcept>
 
+#include "check.hpp"
+
 namespace nn {
 
 Random Random::stream(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
@@ -48,6 +50,11 @@ std::uint64_t Random::below(std::uint64_t n) {
   do v = e();
   while (v >= limit);
   return v % n;
+}
+
+Initializer Initializer::constant(double value) {
+  detail::require_finite("nn::Initializer::constant", "value", value);
+  return Initializer(Kind::constant, value);
 }
 
 Initializer Initializer::from_name(const std::string& name) {

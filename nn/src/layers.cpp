@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "check.hpp"
+
 namespace nn {
 
 namespace {
@@ -102,9 +104,7 @@ ad::Var<T> DenseLayer<T>::forward(const ad::Var<T>& x) {
 template <class T>
 DropoutLayer<T>::DropoutLayer(const Dropout& spec) : Layer<T>(spec.name.empty() ? "dropout" : spec.name),
                                                     rate_(spec.rate) {
-  if (!(rate_ >= 0 && rate_ < 1)) {
-    throw std::invalid_argument("Dropout: rate must be in [0, 1), got " + std::to_string(rate_));
-  }
+  detail::require_fraction("Dropout", "rate", rate_);
 }
 
 template <class T>

@@ -5,9 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 #include <stdexcept>
 #include <vector>
+
+#include "check.hpp"
 
 namespace nn {
 
@@ -80,12 +81,20 @@ ad::Var<T> crossentropy_with_onehot(const char* loss, const ad::Var<T>& onehot, 
   return batch_mean(loss, -ad::sum(onehot * log_p, {-1}));
 }
 
-std::string number(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
+// relu(x) − x·y + log1p(e^−|x|), TensorFlow's sigmoid_cross_entropy_with_logits. Equal to
+// softplus(x) − x·y, which cancels for label 1 and a large logit (float, logit 16: 0 instead of
+// 1.1e-7); here relu(x) − x·y is exact for labels 0 and 1, and log1p(e^−|x|) = softplus(−|x|)
+// is small and accurate. relu and −|x| are selected on x ≥ 0 (not ad::relu and ad::abs, whose
+// subgradients are 0 at 0), so the derivative is sigmoid(x) − y at every x, x = 0 included.
+template <class T>
+ad::Var<T> binary_crossentropy_from_logits(const ad::Var<T>& y, const ad::Var<T>& x) {
+  const xt::xarray<bool> nonnegative = x.value() >= T(0);
+  const ad::Var<T> relu_x = ad::where(nonnegative, x, ad::Var<T>::scalar(T(0)));
+  const ad::Var<T> minus_abs_x = ad::where(nonnegative, -x, x);
+  return relu_x - x * y + ad::softplus(minus_abs_x);
 }
+
+using detail::number;
 
 }  // namespace
 
@@ -106,9 +115,7 @@ ad::Var<T> mean_absolute_error(const ad::Var<T>& y_true, const ad::Var<T>& y_pre
 template <class T>
 ad::Var<T> huber(const ad::Var<T>& y_true, const ad::Var<T>& y_pred, double delta) {
   const char* loss = "huber";
-  if (!(delta > 0) || !std::isfinite(delta)) {
-    throw std::invalid_argument(std::string(loss) + ": delta must be positive and finite, got " + number(delta));
-  }
+  detail::require_finite_positive(loss, "delta", delta);
   const ad::Var<T> y = match_shape(loss, y_true, y_pred);
   const T d = static_cast<T>(delta);
   const ad::Var<T> e = y_pred - y;
@@ -124,9 +131,7 @@ ad::Var<T> binary_crossentropy(const ad::Var<T>& y_true, const ad::Var<T>& y_pre
   const ad::Var<T> y = match_shape(loss, y_true, y_pred);
   ad::Var<T> per_element;
   if (from_logits) {
-    // max(x, 0) − x·y + log(1 + e^−|x|) = softplus(x) − x·y; ad::softplus evaluates the stable
-    // form and its derivative is sigmoid(x), exact also at x = 0.
-    per_element = ad::softplus(y_pred) - y_pred * y;
+    per_element = binary_crossentropy_from_logits(y, y_pred);
   } else {
     const ad::Var<T> p =
         ad::clip(y_pred, static_cast<T>(probability_epsilon), static_cast<T>(1 - probability_epsilon));

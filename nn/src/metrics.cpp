@@ -162,17 +162,39 @@ class SparseCategoricalAccuracy final : public MeanMetric<T> {
   }
 };
 
+// "accuracy": binary, sparse categorical or categorical, chosen by the shapes of the first batch
+// it sees, by Keras's rule (see metrics.hpp). reset() forgets the choice with the counts.
+template <class T>
+class ResolvedAccuracy final : public Metric<T> {
+ public:
+  std::string name() const override { return "accuracy"; }
+  void update(const xt::xarray<T>& y_true, const xt::xarray<T>& y_pred) override {
+    if (!resolved_) resolved_ = resolve(y_true, y_pred);
+    resolved_->update(y_true, y_pred);
+  }
+  double result() const override { return resolved_ ? resolved_->result() : 0.0; }
+  void reset() override { resolved_.reset(); }
+
+ private:
+  static std::unique_ptr<Metric<T>> resolve(const xt::xarray<T>& y_true, const xt::xarray<T>& y_pred) {
+    const std::size_t t_rank = y_true.dimension(), p_rank = y_pred.dimension();
+    const std::size_t t_last = t_rank == 0 ? 1 : y_true.shape().back();
+    const std::size_t p_last = row_length(y_pred);
+    const bool is_binary = p_last == 1;
+    const bool is_sparse_categorical = t_rank < p_rank || (t_last == 1 && p_last > 1);
+    if (is_binary) return std::make_unique<ElementwiseMetric<T>>("accuracy", Elementwise::binary_match);
+    if (is_sparse_categorical) return std::make_unique<SparseCategoricalAccuracy<T>>("accuracy");
+    return std::make_unique<CategoricalAccuracy<T>>("accuracy");
+  }
+
+  std::unique_ptr<Metric<T>> resolved_;
+};
+
 }  // namespace
 
 template <class T>
-std::unique_ptr<Metric<T>> make_metric(const std::string& name, const std::string& loss_name) {
-  if (name == "accuracy" || name == "acc") {
-    if (loss_name == "binary_crossentropy") {
-      return std::make_unique<ElementwiseMetric<T>>("accuracy", Elementwise::binary_match);
-    }
-    if (loss_name == "sparse_categorical_crossentropy") return std::make_unique<SparseCategoricalAccuracy<T>>("accuracy");
-    return std::make_unique<CategoricalAccuracy<T>>("accuracy");
-  }
+std::unique_ptr<Metric<T>> make_metric(const std::string& name, const std::string& /*loss_name*/) {
+  if (name == "accuracy" || name == "acc") return std::make_unique<ResolvedAccuracy<T>>();
   if (name == "binary_accuracy") return std::make_unique<ElementwiseMetric<T>>(name, Elementwise::binary_match);
   if (name == "categorical_accuracy") return std::make_unique<CategoricalAccuracy<T>>(name);
   if (name == "sparse_categorical_accuracy") return std::make_unique<SparseCategoricalAccuracy<T>>(name);

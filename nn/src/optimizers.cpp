@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <type_traits>
 
 #include <autodiff/var.hpp>
+
+#include "check.hpp"
 
 namespace nn {
 
@@ -20,12 +21,7 @@ struct Overloaded : F... {
 template <class... F>
 Overloaded(F...) -> Overloaded<F...>;
 
-std::string number(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
-}
+using detail::number;
 
 const char* config_name(const OptimizerConfig& config) {
   return std::visit(Overloaded{[](const SGD&) { return "SGD"; }, [](const Adam&) { return "Adam"; },
@@ -34,50 +30,38 @@ const char* config_name(const OptimizerConfig& config) {
                     config);
 }
 
-// Comparisons are written so that NaN fails them.
-void require(bool ok, const char* optimizer, const char* field, double value, const char* rule) {
-  if (!ok) {
-    throw std::invalid_argument(std::string(optimizer) + ": " + field + " must be " + rule + ", got " + number(value));
-  }
-}
 void require_learning_rate(const char* optimizer, double lr) {
-  require(lr > 0 && std::isfinite(lr), optimizer, "learning_rate", lr, "> 0 and finite");
-}
-void require_unit(const char* optimizer, const char* field, double value) {
-  require(value >= 0 && value < 1, optimizer, field, value, "in [0, 1)");
-}
-void require_nonnegative(const char* optimizer, const char* field, double value) {
-  require(value >= 0 && std::isfinite(value), optimizer, field, value, ">= 0 and finite");
+  detail::require_finite_positive(optimizer, "learning_rate", lr);
 }
 
 void validate(const OptimizerConfig& config) {
   std::visit(Overloaded{[](const SGD& c) {
                           require_learning_rate("SGD", c.learning_rate);
-                          require_unit("SGD", "momentum", c.momentum);
+                          detail::require_fraction("SGD", "momentum", c.momentum);
                         },
                         [](const Adam& c) {
                           require_learning_rate("Adam", c.learning_rate);
-                          require_unit("Adam", "beta_1", c.beta_1);
-                          require_unit("Adam", "beta_2", c.beta_2);
-                          require_nonnegative("Adam", "epsilon", c.epsilon);
+                          detail::require_fraction("Adam", "beta_1", c.beta_1);
+                          detail::require_fraction("Adam", "beta_2", c.beta_2);
+                          detail::require_finite_nonnegative("Adam", "epsilon", c.epsilon);
                         },
                         [](const AdamW& c) {
                           require_learning_rate("AdamW", c.learning_rate);
-                          require_nonnegative("AdamW", "weight_decay", c.weight_decay);
-                          require_unit("AdamW", "beta_1", c.beta_1);
-                          require_unit("AdamW", "beta_2", c.beta_2);
-                          require_nonnegative("AdamW", "epsilon", c.epsilon);
+                          detail::require_finite_nonnegative("AdamW", "weight_decay", c.weight_decay);
+                          detail::require_fraction("AdamW", "beta_1", c.beta_1);
+                          detail::require_fraction("AdamW", "beta_2", c.beta_2);
+                          detail::require_finite_nonnegative("AdamW", "epsilon", c.epsilon);
                         },
                         [](const RMSprop& c) {
                           require_learning_rate("RMSprop", c.learning_rate);
-                          require_unit("RMSprop", "rho", c.rho);
-                          require_unit("RMSprop", "momentum", c.momentum);
-                          require_nonnegative("RMSprop", "epsilon", c.epsilon);
+                          detail::require_fraction("RMSprop", "rho", c.rho);
+                          detail::require_fraction("RMSprop", "momentum", c.momentum);
+                          detail::require_finite_nonnegative("RMSprop", "epsilon", c.epsilon);
                         },
                         [](const Adagrad& c) {
                           require_learning_rate("Adagrad", c.learning_rate);
-                          require_nonnegative("Adagrad", "initial_accumulator_value", c.initial_accumulator_value);
-                          require_nonnegative("Adagrad", "epsilon", c.epsilon);
+                          detail::require_finite_nonnegative("Adagrad", "initial_accumulator_value", c.initial_accumulator_value);
+                          detail::require_finite_nonnegative("Adagrad", "epsilon", c.epsilon);
                         }},
              config);
 }
@@ -140,16 +124,45 @@ void sgd_update(const SGD& c, T* w, const T* g, T* velocity, std::size_t n) {
   }
 }
 
+// 1 − β and 1 − β^t computed in double and rounded once to T. Keras computes 1 − β so (β is a
+// Python float there): 1.0f − 0.999f is 0.00099998713, float(1 − 0.999) is 0.001. The bias
+// corrections 1 − β^t are rounded the same way, so that at t = 1 they equal the coefficients
+// the moments were scaled by and cancel as they should.
+template <class T>
+T one_minus(double beta, std::uint64_t t = 1) {
+  return static_cast<T>(1.0 - std::pow(beta, static_cast<double>(t)));
+}
+
+// Adam's hyperparameters in T.
+template <class T>
+struct AdamCoefficients {
+  T lr, beta_1, beta_2, one_minus_beta_1, one_minus_beta_2, epsilon, decay;
+  double beta_1_double, beta_2_double;
+};
+
+template <class T, class C>
+AdamCoefficients<T> adam_coefficients(T lr, const C& c, double decay) {
+  return {lr,
+          static_cast<T>(c.beta_1),
+          static_cast<T>(c.beta_2),
+          one_minus<T>(c.beta_1),
+          one_minus<T>(c.beta_2),
+          static_cast<T>(c.epsilon),
+          static_cast<T>(decay),
+          c.beta_1,
+          c.beta_2};
+}
+
 // Adam's update with the bias corrections folded into alpha (Keras: ε outside the correction).
 // decay != 0 applies AdamW's decoupled decay w −= lr·weight_decay·w first.
 template <class T>
-void adam_update(T lr, T beta_1, T beta_2, T epsilon, T decay, std::uint64_t iterations, T* w, const T* g, T* m,
-                 T* v, std::size_t n) {
-  const T t = static_cast<T>(iterations + 1);
-  const T one = 1;
-  const T alpha = lr * std::sqrt(one - std::pow(beta_2, t)) / (one - std::pow(beta_1, t));
-  const T one_minus_beta_1 = one - beta_1;
-  const T one_minus_beta_2 = one - beta_2;
+void adam_update(const AdamCoefficients<T>& c, std::uint64_t iterations, T* w, const T* g, T* m, T* v,
+                 std::size_t n) {
+  const std::uint64_t t = iterations + 1;
+  const T lr = c.lr, beta_1 = c.beta_1, beta_2 = c.beta_2, epsilon = c.epsilon, decay = c.decay;
+  const T alpha = lr * std::sqrt(one_minus<T>(c.beta_2_double, t)) / one_minus<T>(c.beta_1_double, t);
+  const T one_minus_beta_1 = c.one_minus_beta_1;
+  const T one_minus_beta_2 = c.one_minus_beta_2;
   const T lr_decay = lr * decay;
   for (std::size_t i = 0; i < n; ++i) {
     if (decay != 0) w[i] -= lr_decay * w[i];
@@ -164,7 +177,7 @@ void rmsprop_update(const RMSprop& c, T* w, const T* g, T* velocity, T* average_
                     std::size_t n) {
   const T lr = static_cast<T>(c.learning_rate);
   const T rho = static_cast<T>(c.rho);
-  const T one_minus_rho = T(1) - rho;
+  const T one_minus_rho = one_minus<T>(c.rho);
   const T epsilon = static_cast<T>(c.epsilon);
   const T mu = static_cast<T>(c.momentum);
   for (std::size_t i = 0; i < n; ++i) {
@@ -211,8 +224,8 @@ void soft_threshold(T* w, T threshold, std::size_t n) {
 // the lasso conditions (|ĝ_i| ≤ λ where w_i = 0); a flat lr·λ would be swamped by Adam's
 // normalized steps and zero nothing.
 template <class T>
-void adam_soft_threshold(T* w, const T* v, T lr, T beta_2, T epsilon, std::uint64_t t, T l1, std::size_t n) {
-  const T scale = lr * std::sqrt(T(1) - std::pow(beta_2, static_cast<T>(t))) * l1;
+void adam_soft_threshold(T* w, const T* v, T lr, double beta_2, T epsilon, std::uint64_t t, T l1, std::size_t n) {
+  const T scale = lr * std::sqrt(one_minus<T>(beta_2, t)) * l1;
   for (std::size_t i = 0; i < n; ++i) {
     const T shrunk = std::abs(w[i]) - scale / (std::sqrt(v[i]) + epsilon);
     w[i] = shrunk > 0 ? std::copysign(shrunk, w[i]) : T(0);
@@ -322,13 +335,11 @@ void Optimizer<T>::step(const std::vector<Parameter<T>>& params) {
 
     std::visit(Overloaded{[&](const SGD& c) { sgd_update(c, w, g, slot.arrays.empty() ? nullptr : array(0), n); },
                           [&](const Adam& c) {
-                            adam_update(lr, static_cast<T>(c.beta_1), static_cast<T>(c.beta_2),
-                                        static_cast<T>(c.epsilon), T(0), iterations_, w, g, array(0), array(1), n);
+                            adam_update(adam_coefficients(lr, c, 0.0), iterations_, w, g, array(0), array(1), n);
                           },
                           [&](const AdamW& c) {
-                            adam_update(lr, static_cast<T>(c.beta_1), static_cast<T>(c.beta_2),
-                                        static_cast<T>(c.epsilon), static_cast<T>(c.weight_decay), iterations_, w, g,
-                                        array(0), array(1), n);
+                            adam_update(adam_coefficients(lr, c, c.weight_decay), iterations_, w, g, array(0),
+                                        array(1), n);
                           },
                           [&](const RMSprop& c) {
                             std::size_t next = 1;
@@ -341,7 +352,7 @@ void Optimizer<T>::step(const std::vector<Parameter<T>>& params) {
 
     if (proximal && p.l1 > 0) {
       if (const auto* adam = std::get_if<Adam>(&config_)) {
-        adam_soft_threshold(w, array(1), lr, static_cast<T>(adam->beta_2), static_cast<T>(adam->epsilon),
+        adam_soft_threshold(w, array(1), lr, adam->beta_2, static_cast<T>(adam->epsilon),
                             iterations_ + 1, static_cast<T>(p.l1), n);
       } else {
         soft_threshold(w, lr * static_cast<T>(p.l1), n);

@@ -1,22 +1,18 @@
 #include "nn/regularizers.hpp"
 
-#include <sstream>
 #include <stdexcept>
+
+#include "check.hpp"
 
 namespace nn {
 
-namespace {
-std::string number(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
-}  // namespace
+using detail::number;
 
-Regularizer Regularizer::l1_l2(double l1, double l2) {
-  if (l1 < 0 || l2 < 0) {
-    throw std::invalid_argument("regularizer: coefficients must be >= 0, got l1 " + number(l1) + ", l2 " + number(l2));
-  }
+Regularizer Regularizer::l1_l2(double l1, double l2) { return checked("nn::Regularizer::l1_l2", l1, l2); }
+
+Regularizer Regularizer::checked(const char* who, double l1, double l2) {
+  detail::require_finite_nonnegative(who, "l1", l1);
+  detail::require_finite_nonnegative(who, "l2", l2);
   Regularizer r;
   r.l1_ = l1;
   r.l2_ = l2;
@@ -25,9 +21,9 @@ Regularizer Regularizer::l1_l2(double l1, double l2) {
   return r;
 }
 
-Regularizer L1(double l1) { return Regularizer::l1_l2(l1, 0); }
-Regularizer L2(double l2) { return Regularizer::l1_l2(0, l2); }
-Regularizer L1L2(double l1, double l2) { return Regularizer::l1_l2(l1, l2); }
+Regularizer L1(double l1) { return Regularizer::checked("nn::L1", l1, 0); }
+Regularizer L2(double l2) { return Regularizer::checked("nn::L2", 0, l2); }
+Regularizer L1L2(double l1, double l2) { return Regularizer::checked("nn::L1L2", l1, l2); }
 
 template <class T>
 ad::Var<T> Regularizer::operator()(const ad::Var<T>& w, bool include_l1) const {

@@ -9,11 +9,14 @@
 #include <cstring>
 #include <fstream>
 #include <iomanip>
+#include <limits>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
 
 #include "nn/npz.hpp"
+
+#include "check.hpp"
 
 namespace nn {
 
@@ -114,6 +117,25 @@ bool maximize(const EarlyStopping& e) {
   if (e.mode == "min") return false;
   if (e.mode != "auto") throw std::invalid_argument("EarlyStopping: mode must be auto, min or max, not '" + e.mode + "'");
   return e.monitor.find("acc") != std::string::npos;
+}
+
+// Every option fit() is given, checked before anything runs.
+template <class T>
+void check_fit_options(const FitOptions<T>& o) {
+  const char* who = "Sequential::fit";
+  detail::require(o.epochs > 0, who, "epochs", "> 0", o.epochs);
+  detail::require(o.initial_epoch >= 0 && o.initial_epoch <= o.epochs, who, "initial_epoch",
+                  "in [0, epochs = " + std::to_string(o.epochs) + "]", o.initial_epoch);
+  detail::require(o.batch_size > 0, who, "batch_size", "> 0", static_cast<double>(o.batch_size));
+  detail::require_fraction(who, "validation_split", o.validation_split);
+  detail::require(o.verbose >= 0 && o.verbose <= 2, who, "verbose", "0, 1 or 2", o.verbose);
+  for (const auto& c : o.callbacks) {
+    if (const auto* e = std::get_if<EarlyStopping>(&c)) {
+      detail::require(e->patience >= 0, "EarlyStopping", "patience", ">= 0", e->patience);
+      detail::require_finite_nonnegative("EarlyStopping", "min_delta", e->min_delta);
+      (void)maximize(*e);  // checks the mode
+    }
+  }
 }
 
 }  // namespace
@@ -349,18 +371,14 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
     throw ad::ShapeError("Sequential::fit: x " + ad::shape_str(x.shape()) + " and y " + ad::shape_str(y.shape()) +
                          " need the same number of rows");
   }
-  if (o.batch_size == 0) throw std::invalid_argument("Sequential::fit: batch_size must be positive");
-  if (!(o.validation_split >= 0 && o.validation_split < 1)) {
-    throw std::invalid_argument("Sequential::fit: validation_split must be in [0, 1), got " +
-                                std::to_string(o.validation_split));
-  }
+  check_fit_options(o);
   const std::size_t n_all = x.shape()[0];
   std::size_t n_train = n_all;
   if (!o.validation_data && o.validation_split > 0) {
     // Keras: the last fraction, before shuffling.
     n_train = static_cast<std::size_t>(std::floor(double(n_all) * (1 - o.validation_split)));
     if (n_train == 0 || n_train == n_all) {
-      throw std::invalid_argument("Sequential::fit: validation_split " + std::to_string(o.validation_split) + " of " +
+      throw std::invalid_argument("Sequential::fit: validation_split " + detail::number(o.validation_split) + " of " +
                                   std::to_string(n_all) + " rows leaves an empty training or validation set");
     }
   }
@@ -539,6 +557,7 @@ std::string Sequential<T>::summary() const {
 
 template <class T>
 SparsityReport Sequential<T>::sparsity(double threshold) const {
+  detail::require_finite_nonnegative("Sequential::sparsity", "threshold", threshold);
   SparsityReport r;
   r.threshold = threshold;
   r.total.name = "total";
@@ -620,6 +639,7 @@ void Sequential<T>::load_weights(const std::string& path) {
 template <class T>
 void Sequential<T>::save_checkpoint(const std::string& path, int epochs_completed) const {
   if (!optimizer_) throw std::logic_error("Sequential::save_checkpoint: compile() the model first");
+  detail::require(epochs_completed >= 0, "Sequential::save_checkpoint", "epochs_completed", ">= 0", epochs_completed);
   NpzArchive a;
   for (const auto& p : checked_parameters()) a.put("weights/" + p.name, p.var.value());
   for (const auto& [name, value] : optimizer_->state()) a.put("optimizer/" + name, value);
@@ -638,6 +658,11 @@ int Sequential<T>::load_checkpoint(const std::string& path) {
   if (!a.contains("meta/epochs_and_optimizer")) throw FormatError("load_checkpoint '" + path + "': not a checkpoint (no meta entry)");
   const auto meta = a.get<std::int64_t>("meta/epochs_and_optimizer");
   if (meta.size() != 2) throw FormatError("load_checkpoint '" + path + "': malformed meta entry");
+  const std::int64_t epochs = meta(0);
+  if (epochs < 0 || epochs > std::numeric_limits<int>::max()) {
+    throw FormatError("load_checkpoint '" + path + "': the stored epoch count " + std::to_string(epochs) +
+                      " is not in [0, " + std::to_string(std::numeric_limits<int>::max()) + "]");
+  }
   if (meta(1) != static_cast<std::int64_t>(optimizer_->config().index())) {
     throw FormatError("load_checkpoint '" + path + "': saved with another optimizer than " + optimizer_->name());
   }
@@ -648,7 +673,7 @@ int Sequential<T>::load_checkpoint(const std::string& path) {
   auto values = checked_values(a, path, params, "weights/");
   optimizer_->load_state(state);  // checks its own entries before replacing anything
   assign(params, std::move(values));
-  return static_cast<int>(meta(0));
+  return static_cast<int>(epochs);
 }
 
 template class Sequential<float>;

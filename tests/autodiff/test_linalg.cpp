@@ -3,6 +3,8 @@
 
 #include "autodiff/check.hpp"
 
+#include <autodiff/threads.hpp>
+
 #include <cmath>
 #include <exception>
 #include <limits>
@@ -399,4 +401,18 @@ BOOST_AUTO_TEST_CASE(linear_regression_loss_matches_closed_form_gradient) {
   for (std::size_t i = 0; i < 5; ++i)
     for (std::size_t j = 0; j < 2; ++j) gb(j) += 2 / N * r(i, j);
   test::check_close(b.grad().value(), gb, 1e-12, 1e-10);
+}
+
+BOOST_AUTO_TEST_CASE(set_num_threads_refuses_bad_counts_naming_them) {
+  // 0 and negative counts were refused; absurdly large ones were handed to OpenBLAS.
+  const int before = ad::num_threads();
+  for (const int bad : {0, -1, -8, 1025, 1 << 20, std::numeric_limits<int>::max(), std::numeric_limits<int>::min()}) {
+    BOOST_CHECK_EXCEPTION(ad::set_num_threads(bad), std::invalid_argument,
+                          test::message_has<std::invalid_argument>(
+                              {"ad::set_num_threads: threads must be in [1, 1024], got " + std::to_string(bad)}));
+  }
+  BOOST_TEST(ad::num_threads() == before);
+  BOOST_CHECK_NO_THROW(ad::set_num_threads(ad::max_num_threads));
+  ad::set_num_threads(before);
+  BOOST_TEST(ad::num_threads() == before);
 }

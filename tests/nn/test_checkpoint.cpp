@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include <nn/nn.hpp>
 
@@ -129,6 +130,38 @@ BOOST_AUTO_TEST_CASE(checkpoint_of_another_optimizer_is_refused) {
   BOOST_CHECK_THROW(b.load_checkpoint(dir.file("c.npz")), nn::FormatError);
   a.save_weights(dir.file("w.npz"));
   BOOST_CHECK_THROW(a.load_checkpoint(dir.file("w.npz")), nn::FormatError);  // weights only
+}
+
+BOOST_AUTO_TEST_CASE(stored_epoch_count_is_validated) {
+  // A checkpoint whose stored epoch count is negative or does not fit an int is refused, naming
+  // the file and the value, and the model is left unchanged.
+  TempDir dir;
+  auto a = model(1);
+  a.save_checkpoint(dir.file("good.npz"), 2);
+  const nn::NpzArchive good = nn::load_npz(dir.file("good.npz"));
+  for (const std::int64_t epochs : {std::int64_t{-5}, std::int64_t{-1}, (std::int64_t{1} << 32) + 3,
+                                    std::int64_t{std::numeric_limits<int>::max()} + 1}) {
+    nn::NpzArchive crafted;
+    for (const auto& name : good.names()) {
+      if (name != "meta/epochs_and_optimizer") crafted.put_raw(name, good.raw(name));
+    }
+    xt::xarray<std::int64_t> meta = good.get<std::int64_t>("meta/epochs_and_optimizer");
+    meta(0) = epochs;
+    crafted.put("meta/epochs_and_optimizer", meta);
+    const std::string path = dir.file("crafted.npz");
+    nn::save_npz(path, crafted);
+    auto b = model(7);
+    const auto before = weights(b);
+    BOOST_CHECK_EXCEPTION(b.load_checkpoint(path), nn::FormatError,
+                          test::message_has<nn::FormatError>({path, "epoch", std::to_string(epochs)}));
+    BOOST_TEST((weights(b) == before));
+  }
+  auto c = model(7);
+  BOOST_TEST(c.load_checkpoint(dir.file("good.npz")) == 2);
+  // Saving refuses a negative count in the first place.
+  BOOST_CHECK_EXCEPTION(a.save_checkpoint(dir.file("bad.npz"), -1), std::invalid_argument,
+                        test::message_has<std::invalid_argument>({"epochs_completed", "-1"}));
+  BOOST_TEST(!fs::exists(dir.file("bad.npz")));
 }
 
 BOOST_AUTO_TEST_CASE(numpy_reads_saved_weights) {

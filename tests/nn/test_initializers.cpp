@@ -3,8 +3,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <limits>
+#include <string>
 
 #include <nn/initializers.hpp>
+
+#include "autodiff/check.hpp"
 
 namespace {
 template <class T>
@@ -72,4 +76,14 @@ BOOST_AUTO_TEST_CASE(random_below_is_in_range_and_roughly_uniform) {
   for (int i = 0; i < 70000; ++i) ++counts[r.below(7)];
   for (int c : counts) BOOST_TEST(std::abs(c - 10000) < 500);
   BOOST_CHECK_THROW(r.below(0), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(constant_value_must_be_finite) {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const auto& [v, text] : std::vector<std::pair<double, std::string>>{
+           {std::numeric_limits<double>::quiet_NaN(), "nan"}, {inf, "inf"}, {-inf, "-inf"}}) {
+    BOOST_CHECK_EXCEPTION(nn::Initializer::constant(v), std::invalid_argument,
+                          test::message_has<std::invalid_argument>({"nn::Initializer::constant: value must be a finite number, got " + text}));
+  }
+  BOOST_CHECK_NO_THROW(nn::Initializer::constant(-3.5));
 }

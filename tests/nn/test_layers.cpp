@@ -3,6 +3,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <nn/layers.hpp>
 
@@ -99,4 +103,18 @@ BOOST_AUTO_TEST_CASE(activations_and_flatten) {
   nn::FlattenLayer<double> flat({});
   BOOST_TEST(flat.output_shape({3, 4}) == ad::Shape{12});
   BOOST_TEST(flat.forward(V(Array(xt::zeros<double>({2, 3, 4})))).shape() == (ad::Var<double>::Array::shape_type{2, 12}));
+}
+
+BOOST_AUTO_TEST_CASE(dropout_rate_errors_name_the_value) {
+  // std::to_string printed -1e-09 as "-0.000000" and 1.0000001 as "1.000000".
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<std::pair<double, std::string>> bad{{-1e-9, "-1e-09"},
+                                                        {1.0000001, "1.0000001"},
+                                                        {std::numeric_limits<double>::quiet_NaN(), "nan"},
+                                                        {inf, "inf"},
+                                                        {-inf, "-inf"}};
+  for (const auto& [rate, text] : bad) {
+    BOOST_CHECK_EXCEPTION(nn::DropoutLayer<double>(nn::Dropout(rate)), std::invalid_argument,
+                          test::message_has<std::invalid_argument>({"Dropout: rate must be in [0, 1), got " + text}));
+  }
 }

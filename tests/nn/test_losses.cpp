@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "autodiff/check.hpp"
@@ -104,6 +105,57 @@ BOOST_AUTO_TEST_CASE(binary_crossentropy_from_logits_keras_example) {
   // x = 0: log 2 whatever the label.
   BOOST_TEST(nn::binary_crossentropy(V(test::column({0.3})), V(test::column({0.0})), true).item() == std::log(2.0),
              tt::tolerance(1e-15));
+}
+
+// log(1 + e^x) at x = ±1, ±2, ±5, ±10, ±16, ±20, ±30, ±40, ±50, ±80, computed with 300-digit
+// decimals (python3: (1 + Decimal(x).exp()).ln()) and rounded to double. The loss from logit x is
+// softplus(-x) for label 1 and softplus(x) for label 0.
+namespace {
+struct SoftplusReference {
+  double x, softplus_of_x, softplus_of_minus_x;
+};
+const SoftplusReference softplus_reference[] = {
+    {1, 1.3132616875182228, 0.31326168751822281},
+    {2, 2.1269280110429727, 0.12692801104297249},
+    {5, 5.0067153484891183, 0.0067153484891180684},
+    {10, 10.000045398899218, 4.5398899216864647e-05},
+    {16, 16.000000112535169, 1.1253516838717681e-07},
+    {20, 20.000000002061153, 2.0611536203143808e-09},
+    {30, 30.000000000000092, 9.3576229688397368e-14},
+    {40, 40, 4.2483542552915889e-18},
+    {50, 50, 1.9287498479639178e-22},
+    {80, 80, 1.8048513878454153e-35},
+};
+
+// The one-element loss from logit x with label y, in T, against the double reference.
+template <class T>
+void check_logit_loss(double x, double y, double expected, double relative_tolerance) {
+  auto one = [](double v) {
+    xt::xarray<T> a = xt::xarray<T>::from_shape({1, 1});
+    a(0, 0) = static_cast<T>(v);
+    return ad::Var<T>(a);
+  };
+  const double loss = static_cast<double>(nn::binary_crossentropy(one(y), one(x), true).item());
+  BOOST_TEST(std::abs(loss - expected) <= relative_tolerance * expected,
+             (std::is_same_v<T, float> ? "float" : "double") << " logit " << x << " label " << y << ": " << loss
+                                                             << " instead of " << expected);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(binary_crossentropy_from_logits_is_accurate_at_large_logits) {
+  // softplus(x) - x·y cancels for label 1 and a large logit (float logit 10: 4.5776e-5 for
+  // 4.5399e-5; logit 16: 0 for 1.1e-7); relu(x) - x·y + log1p(e^-|x|) does not.
+  for (const auto& r : softplus_reference) {
+    for (const double sign : {1.0, -1.0}) {
+      const double x = sign * r.x;
+      const double label_1 = sign > 0 ? r.softplus_of_minus_x : r.softplus_of_x;  // softplus(-x)
+      const double label_0 = sign > 0 ? r.softplus_of_x : r.softplus_of_minus_x;  // softplus(x)
+      check_logit_loss<float>(x, 1.0, label_1, 1e-6);
+      check_logit_loss<float>(x, 0.0, label_0, 1e-6);
+      check_logit_loss<double>(x, 1.0, label_1, 1e-15);
+      check_logit_loss<double>(x, 0.0, label_0, 1e-15);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(categorical_crossentropy_keras_example) {

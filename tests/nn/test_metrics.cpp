@@ -1,4 +1,4 @@
-// Metrics: values by hand accumulated over two batches, reset, "accuracy" resolved by the loss,
+// Metrics: values by hand accumulated over two batches, reset, "accuracy" resolved by shapes,
 // shape and name errors.
 #define BOOST_TEST_MODULE metrics
 #include <boost/test/unit_test.hpp>
@@ -121,30 +121,61 @@ BOOST_AUTO_TEST_CASE(float_metrics_accumulate_in_double) {
   BOOST_TEST(a->result() == 0.5);
 }
 
-BOOST_AUTO_TEST_CASE(accuracy_resolves_by_loss) {
-  // Predictions (2, 1) of 0.7 and 0.6 against labels 1 and 0: binary accuracy 0.5, while the
-  // categorical argmax over a single column always matches (1.0).
+BOOST_AUTO_TEST_CASE(accuracy_resolves_by_shapes_as_keras) {
+  // Keras (compile_utils): binary when y_pred has one column, whatever the loss. Predictions
+  // (2, 1) of 0.7 and 0.6 against labels 1 and 0: binary accuracy 0.5 (a categorical argmax over
+  // a single column would always match and report 1.0).
   const Array y = test::column({1.0, 0.0}), p = test::column({0.7, 0.6});
   for (const std::string name : {"accuracy", "acc"}) {
-    auto binary = metric(name, "binary_crossentropy");
-    BOOST_TEST(binary->name() == "accuracy");
-    binary->update(y, p);
-    BOOST_TEST(binary->result() == 0.5);
+    for (const std::string loss : {"binary_crossentropy", "categorical_crossentropy", "mse", ""}) {
+      auto one_column = metric(name, loss);
+      BOOST_TEST(one_column->name() == "accuracy");
+      BOOST_TEST(one_column->result() == 0.0);  // before any update
+      one_column->update(y, p);
+      BOOST_TEST(one_column->result() == 0.5, loss);
+    }
 
+    // Several columns, one-hot labels: categorical.
     for (const std::string loss : {"categorical_crossentropy", "mse", ""}) {
       auto categorical = metric(name, loss);
       BOOST_TEST(categorical->name() == "accuracy");
-      categorical->update(y, p);
-      BOOST_TEST(categorical->result() == 1.0);
       categorical->update(Array{{0.0, 1.0}, {1.0, 0.0}}, Array{{0.3, 0.7}, {0.3, 0.7}});
-      BOOST_TEST(categorical->result() == 3.0 / 4.0);
+      BOOST_TEST(categorical->result() == 0.5);
     }
 
-    auto sparse = metric(name, "sparse_categorical_crossentropy");
-    BOOST_TEST(sparse->name() == "accuracy");
-    sparse->update(Array{1.0, 1.0}, Array{{0.3, 0.7}, {0.8, 0.2}});  // labels, not one-hot
-    BOOST_TEST(sparse->result() == 0.5);
+    // Labels of lower rank, or a trailing 1 against several columns: sparse, whatever the loss.
+    for (const std::string loss : {"sparse_categorical_crossentropy", "mse", ""}) {
+      auto sparse = metric(name, loss);
+      BOOST_TEST(sparse->name() == "accuracy");
+      sparse->update(Array{1.0, 1.0}, Array{{0.3, 0.7}, {0.8, 0.2}});  // labels, not one-hot
+      BOOST_TEST(sparse->result() == 0.5);
+      sparse->update(test::column({2.0}), Array{{0.1, 0.2, 0.7}});
+      BOOST_TEST(sparse->result() == 2.0 / 3.0, tt::tolerance(1e-15));
+    }
   }
+}
+
+BOOST_AUTO_TEST_CASE(multi_label_binary_crossentropy_accuracy_is_categorical_as_in_keras) {
+  // Keras resolves "accuracy" for binary_crossentropy on several output columns to
+  // categorical_accuracy (argmax against argmax), not binary_accuracy: both rows below match by
+  // argmax (1.0) while only half of the elements match at the 0.5 threshold (0.5).
+  const Array y = Array{{1.0, 0.0}, {0.0, 1.0}}, p = Array{{0.9, 0.8}, {0.1, 0.4}};
+  auto accuracy = metric("accuracy", "binary_crossentropy");
+  accuracy->update(y, p);
+  BOOST_TEST(accuracy->result() == 1.0);
+  auto binary = metric("binary_accuracy");
+  binary->update(y, p);
+  BOOST_TEST(binary->result() == 0.5);
+}
+
+BOOST_AUTO_TEST_CASE(resolved_accuracy_resets) {
+  auto m = metric("accuracy", "mse");
+  m->update(test::column({1.0}), test::column({0.9}));
+  BOOST_TEST(m->result() == 1.0);
+  m->reset();
+  BOOST_TEST(m->result() == 0.0);
+  m->update(Array{{1.0, 0.0}, {1.0, 0.0}}, Array{{0.1, 0.9}, {0.8, 0.2}});  // now categorical
+  BOOST_TEST(m->result() == 0.5);
 }
 
 BOOST_AUTO_TEST_CASE(shape_mismatches_throw) {

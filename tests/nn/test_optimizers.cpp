@@ -624,6 +624,7 @@ BOOST_AUTO_TEST_CASE(parameter_names_may_contain_slashes) {
 
 BOOST_AUTO_TEST_CASE(invalid_configs_throw) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
   const std::vector<std::tuple<std::string, std::string, nn::OptimizerConfig>> bad{
       {"SGD", "learning_rate", nn::SGD{.learning_rate = 0}},
       {"SGD", "learning_rate", nn::SGD{.learning_rate = -0.1}},
@@ -648,11 +649,27 @@ BOOST_AUTO_TEST_CASE(invalid_configs_throw) {
       {"Adagrad", "initial_accumulator_value", nn::Adagrad{.initial_accumulator_value = -0.1}},
       {"Adagrad", "epsilon", nn::Adagrad{.epsilon = -1}},
       {"Adagrad", "learning_rate", nn::Adagrad{.learning_rate = 0}},
+      // NaN and ±inf wherever a finite value is needed.
+      {"SGD", "learning_rate", nn::SGD{.learning_rate = inf}},
+      {"SGD", "momentum", nn::SGD{.momentum = nan}},
+      {"Adam", "epsilon", nn::Adam{.epsilon = inf}},
+      {"Adam", "beta_1", nn::Adam{.beta_1 = nan}},
+      {"AdamW", "weight_decay", nn::AdamW{.weight_decay = inf}},
+      {"RMSprop", "rho", nn::RMSprop{.rho = nan}},
+      {"RMSprop", "momentum", nn::RMSprop{.momentum = -inf}},
+      {"Adagrad", "initial_accumulator_value", nn::Adagrad{.initial_accumulator_value = nan}},
   };
   for (const auto& [optimizer, field, config] : bad) {
     const auto msg = test::message_of<std::invalid_argument>([&] { nn::Optimizer<double> opt(config); });
     BOOST_TEST(contains(msg, optimizer + ": " + field), msg);
+    BOOST_TEST(contains(msg, ", got "), msg);  // and the value
   }
+  nn::Optimizer<float> adam(nn::Adam{});
+  for (const double lr : {nan, inf, -inf}) {
+    const auto msg = test::message_of<std::invalid_argument>([&] { adam.set_learning_rate(lr); });
+    BOOST_TEST(contains(msg, "Adam: learning_rate must be a finite number > 0, got"), msg);
+  }
+  BOOST_TEST(adam.learning_rate() == 0.001);
   // The edges of the valid ranges are accepted.
   BOOST_CHECK_NO_THROW(nn::Optimizer<double>(nn::SGD{.momentum = 0}));
   BOOST_CHECK_NO_THROW(nn::Optimizer<double>(nn::Adam{.beta_1 = 0, .beta_2 = 0, .epsilon = 0}));
@@ -705,6 +722,30 @@ BOOST_AUTO_TEST_CASE(float_instantiation) {
   sgd.step({{"u", u}});
   // v = -0.1; u = 1 + 0.5·(-0.1) - 0.1 = 0.85
   BOOST_TEST(std::abs(u.value()(0) - 0.85f) < 1e-7);
+}
+
+BOOST_AUTO_TEST_CASE(float_one_minus_beta_is_computed_in_double) {
+  // Keras computes 1 - beta_1, 1 - beta_2 and 1 - rho in double (Python floats) and rounds once;
+  // 1.0f - 0.999f is 0.00099998713 instead of 0.001. From zero state, one step with g = 1 leaves
+  // exactly those coefficients in the moments.
+  using VF = ad::Var<float>;
+  auto one_step = [](const nn::OptimizerConfig& config) {
+    nn::Optimizer<float> opt(config);
+    VF w(xt::xarray<float>{0.0f}, true);
+    w.set_grad(VF(xt::xarray<float>{1.0f}));
+    opt.step({{"w", w}});
+    return opt.state();
+  };
+  BOOST_TEST(1.0f - 0.999f != static_cast<float>(1.0 - 0.999));  // the test can tell them apart
+  BOOST_TEST(1.0f - 0.9f != static_cast<float>(1.0 - 0.9));
+  for (const nn::OptimizerConfig& config : {nn::OptimizerConfig(nn::Adam{}), nn::OptimizerConfig(nn::AdamW{})}) {
+    const auto s = one_step(config);
+    BOOST_TEST(entry(s, "w/m")(0) == static_cast<float>(1.0 - 0.9));
+    BOOST_TEST(entry(s, "w/v")(0) == static_cast<float>(1.0 - 0.999));
+  }
+  const auto r = one_step(nn::RMSprop{.centered = true});
+  BOOST_TEST(entry(r, "w/velocity")(0) == static_cast<float>(1.0 - 0.9));
+  BOOST_TEST(entry(r, "w/average_gradient")(0) == static_cast<float>(1.0 - 0.9));
 }
 
 BOOST_AUTO_TEST_CASE(float_iterations_limit) {

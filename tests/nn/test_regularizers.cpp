@@ -2,6 +2,11 @@
 #define BOOST_TEST_MODULE regularizers
 #include <boost/test/unit_test.hpp>
 
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <nn/regularizers.hpp>
 
 #include "autodiff/check.hpp"
@@ -65,4 +70,25 @@ BOOST_AUTO_TEST_CASE(custom_regularizer_errors) {
   const nn::Regularizer not_scalar([](const auto& x) { return x * 2.0; }, "not_scalar");
   BOOST_CHECK_THROW((void)not_scalar(w), std::invalid_argument);
   BOOST_CHECK_THROW(nn::L1(-1.0), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(non_finite_and_negative_strengths_are_refused_naming_them) {
+  // NaN used to pass the check l1 < 0 and train to NaN weights.
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<std::pair<double, std::string>> bad{
+      {std::numeric_limits<double>::quiet_NaN(), "nan"}, {inf, "inf"}, {-inf, "-inf"}, {-0.5, "-0.5"}};
+  for (const auto& [v, text] : bad) {
+    BOOST_CHECK_EXCEPTION(nn::L1(v), std::invalid_argument,
+                          test::message_has<std::invalid_argument>({"nn::L1: l1 must be a finite number >= 0, got " + text}));
+    BOOST_CHECK_EXCEPTION(nn::L2(v), std::invalid_argument,
+                          test::message_has<std::invalid_argument>({"nn::L2: l2 must be a finite number >= 0, got " + text}));
+    BOOST_CHECK_EXCEPTION(nn::L1L2(v, 0.1), std::invalid_argument,
+                          test::message_has<std::invalid_argument>({"nn::L1L2: l1", "got " + text}));
+    BOOST_CHECK_EXCEPTION(nn::L1L2(0.1, v), std::invalid_argument,
+                          test::message_has<std::invalid_argument>({"nn::L1L2: l2", "got " + text}));
+    BOOST_CHECK_EXCEPTION(nn::Regularizer::l1_l2(v, 0), std::invalid_argument,
+                          test::message_has<std::invalid_argument>({"l1", "got " + text}));
+  }
+  BOOST_CHECK_NO_THROW(nn::L1L2(0, 0));
+  BOOST_CHECK_NO_THROW(nn::L1(1e300));
 }

@@ -9,11 +9,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <xtensor/xview.hpp>
 
 #include <nn/nn.hpp>
+
+#include "autodiff/check.hpp"
 
 namespace tt = boost::test_tools;
 using F = xt::xarray<float>;
@@ -292,6 +295,51 @@ BOOST_AUTO_TEST_CASE(custom_loss_and_double_models) {
   const auto before = m.evaluate(x, y).at("loss");
   m.fit(x, y, {.epochs = 20, .batch_size = 3, .verbose = 0});
   BOOST_TEST(m.evaluate(x, y).at("loss") < before);
+}
+
+BOOST_AUTO_TEST_CASE(one_unit_mse_model_reports_binary_accuracy) {
+  // Keras resolves "accuracy" to binary_accuracy for a one-column output whatever the loss. A
+  // model that predicts 0 everywhere against labels 1, 1, 1, 0 is right once in four; an argmax
+  // over the single column would call every prediction right.
+  nn::Sequential<float> m(5);
+  m.add(nn::Input({2}));
+  m.add(nn::Dense(1, "linear", {.kernel_initializer = nn::Initializer::zeros()}));
+  m.compile(nn::SGD{}, "mse", {"accuracy"});
+  const F x{{1, 2}, {3, 4}, {5, 6}, {7, 8}};
+  F y{1, 1, 1, 0};
+  y.reshape({4, 1});
+  BOOST_TEST(m.evaluate(x, y).at("accuracy") == 0.25);
+  const auto h = m.fit(x, y, {.epochs = 1, .batch_size = 4, .verbose = 0});
+  BOOST_TEST(h["accuracy"].back() == 0.25);  // the batch's predictions before its update
+}
+
+BOOST_AUTO_TEST_CASE(fit_options_are_checked_naming_option_and_value) {
+  auto [x, y] = blobs(10, 15);
+  auto m = small_model();
+  m.compile(nn::SGD{}, "mse");
+  const auto before = m.parameters().front().var.value();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto refused = [&](const nn::FitOptions<float>& o, std::vector<std::string> parts) {
+    BOOST_CHECK_EXCEPTION(m.fit(x, y, o), std::invalid_argument, test::message_has<std::invalid_argument>(parts));
+  };
+  refused({.epochs = 0, .verbose = 0}, {"Sequential::fit: epochs must be > 0, got 0"});
+  refused({.epochs = -3, .verbose = 0}, {"epochs", "-3"});
+  refused({.epochs = 2, .verbose = 0, .initial_epoch = -1}, {"initial_epoch must be in [0, epochs = 2], got -1"});
+  refused({.epochs = 2, .verbose = 0, .initial_epoch = 3}, {"initial_epoch", "got 3"});
+  refused({.batch_size = 0, .verbose = 0}, {"batch_size must be > 0, got 0"});
+  refused({.validation_split = -1e-20, .verbose = 0}, {"validation_split must be in [0, 1), got -1e-20"});
+  refused({.validation_split = nan, .verbose = 0}, {"validation_split", "got nan"});
+  refused({.verbose = 3}, {"verbose must be 0, 1 or 2, got 3"});
+  refused({.verbose = -1}, {"verbose", "got -1"});
+  refused({.verbose = 0, .callbacks = {nn::EarlyStopping{.patience = -1}}}, {"EarlyStopping: patience must be >= 0, got -1"});
+  for (const double d : {nan, std::numeric_limits<double>::infinity(), -0.5}) {
+    refused({.verbose = 0, .callbacks = {nn::EarlyStopping{.min_delta = d}}}, {"EarlyStopping: min_delta must be a finite number >= 0"});
+  }
+  BOOST_TEST((m.parameters().front().var.value() == before));  // nothing trained
+  // The edges are accepted: nothing to do when resuming at the last epoch.
+  BOOST_TEST(m.fit(x, y, {.epochs = 2, .verbose = 0, .initial_epoch = 2}).epochs.empty());
+  BOOST_CHECK_EXCEPTION(m.sparsity(nan), std::invalid_argument,
+                        test::message_has<std::invalid_argument>({"threshold", "got nan"}));
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_the_problem) {

@@ -15,8 +15,14 @@
 
 namespace ad {
 
-void set_num_threads(int threads);  // threads >= 1, else std::invalid_argument
-int num_threads();                  // what the BLAS uses now
+// The most threads asked for, by set_num_threads or TAPEFLOW_NUM_THREADS.
+inline constexpr int max_num_threads = 1024;
+
+// threads in [1, max_num_threads], else std::invalid_argument naming the value. An invalid
+// TAPEFLOW_NUM_THREADS (not an integer in that range) throws std::invalid_argument at the first
+// matmul, naming the variable and its value.
+void set_num_threads(int threads);
+int num_threads();  // what the BLAS uses now
 
 // The OpenBLAS kernel set in use, e.g. "Haswell" (AVX2) or "Cooperlake" (AVX-512): OpenBLAS
 // picks it for the CPU when it loads, unless OPENBLAS_CORETYPE names one.

@@ -26,7 +26,8 @@ struct History {
 };
 
 // Stops when `monitor` has not improved by more than min_delta for `patience` epochs. mode
-// "auto" minimizes losses and errors and maximizes anything named like accuracy.
+// "auto" minimizes losses and errors and maximizes anything named like accuracy. fit() refuses a
+// negative patience and a min_delta that is negative, NaN or infinite (Keras would take |min_delta|).
 struct EarlyStopping {
   std::string monitor = "val_loss";
   int patience = 0;

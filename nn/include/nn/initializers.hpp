@@ -49,7 +49,7 @@ class Initializer {
   static Initializer lecun_normal() { return Initializer(Kind::lecun_normal); }      // TN(0, √(1/in))
   static Initializer zeros() { return Initializer(Kind::zeros); }
   static Initializer ones() { return Initializer(Kind::ones); }
-  static Initializer constant(double value) { return Initializer(Kind::constant, value); }
+  static Initializer constant(double value);  // value finite, else std::invalid_argument
   // By Keras name: "glorot_uniform", "he_normal", "zeros", ... (throws std::invalid_argument).
   static Initializer from_name(const std::string& name);
 

@@ -43,6 +43,7 @@ struct Dense {
 
 // Inverted dropout: in training, each input is zeroed with probability `rate` and the survivors
 // scaled by 1/(1 − rate); identity in evaluation. Masks come from the model's seeded streams.
+// rate must be in [0, 1) (NaN refused), else std::invalid_argument naming the value.
 struct Dropout {
   double rate;
   std::string name{};

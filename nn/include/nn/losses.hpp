@@ -25,7 +25,8 @@ template <class T> ad::Var<T> mean_squared_error(const ad::Var<T>& y_true, const
 template <class T> ad::Var<T> mean_absolute_error(const ad::Var<T>& y_true, const ad::Var<T>& y_pred);
 // 0.5·e² for |e| ≤ delta, delta·(|e| − 0.5·delta) beyond.
 template <class T> ad::Var<T> huber(const ad::Var<T>& y_true, const ad::Var<T>& y_pred, double delta = 1.0);
-// Probabilities are clipped to [ε, 1−ε]; logits use max(x,0) − x·y + log(1 + e^−|x|).
+// Probabilities are clipped to [ε, 1−ε]; logits use max(x,0) − x·y + log1p(e^−|x|), accurate
+// to a few ulps at any logit (no cancellation for label 1 and large x), derivative sigmoid(x) − y.
 template <class T> ad::Var<T> binary_crossentropy(const ad::Var<T>& y_true, const ad::Var<T>& y_pred,
                                                   bool from_logits = false);
 // y_true one-hot (batch, classes). Probabilities are renormalized to sum 1 and clipped to [ε, 1−ε].

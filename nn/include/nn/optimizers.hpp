@@ -39,7 +39,9 @@ struct SGD {
 };
 
 // Keras's Adam: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
-// w −= lr·√(1−β2^t)/(1−β1^t) · m / (√v + ε).
+// w −= lr·√(1−β2^t)/(1−β1^t) · m / (√v + ε). As in Keras, 1−β1 and 1−β2 (and RMSprop's 1−ρ)
+// are computed in double and rounded once to the element type; so are 1−β1^t and 1−β2^t, so
+// that at t = 1 the bias corrections equal the moments' coefficients.
 struct Adam {
   double learning_rate = 0.001;
   double beta_1 = 0.9;

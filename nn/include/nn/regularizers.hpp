@@ -27,6 +27,8 @@ class Regularizer {
     static_assert(std::is_invocable_v<F&, const ad::Var<float>&> || std::is_invocable_v<F&, const ad::Var<double>&>,
                   "a regularizer takes an ad::Var<float> or ad::Var<double>");
   }
+  // Coefficients must be finite and >= 0, else std::invalid_argument naming the function, the
+  // coefficient and its value ("nn::L1: l1 must be a finite number >= 0, got nan").
   static Regularizer l1_l2(double l1, double l2);
 
   // The penalty of w. Without the L1 part when a proximal optimizer applies it instead.
@@ -39,6 +41,11 @@ class Regularizer {
   const std::string& description() const { return description_; }  // "L1(0.001)", for summaries
 
  private:
+  friend Regularizer L1(double);
+  friend Regularizer L2(double);
+  friend Regularizer L1L2(double, double);
+  static Regularizer checked(const char* who, double l1, double l2);  // l1_l2, its errors naming `who`
+
   double l1_ = 0, l2_ = 0;
   std::function<ad::Var<float>(const ad::Var<float>&)> custom_float_;
   std::function<ad::Var<double>(const ad::Var<double>&)> custom_double_;

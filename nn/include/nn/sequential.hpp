@@ -36,6 +36,10 @@
 
 namespace nn {
 
+// fit() checks every option before anything runs and throws std::invalid_argument naming the
+// option and its value: epochs > 0, initial_epoch in [0, epochs], batch_size > 0,
+// validation_split in [0, 1), verbose 0, 1 or 2, and each EarlyStopping's patience >= 0 and
+// min_delta finite and >= 0.
 template <class T>
 struct FitOptions {
   int epochs = 1;
@@ -112,7 +116,7 @@ class Sequential : public Module<T> {
   xt::xarray<T> predict(const xt::xarray<T>& x, std::size_t batch_size = 32);
 
   std::string summary() const;  // Keras-style table: layer (type), output shape, parameters
-  SparsityReport sparsity(double threshold = 1e-3) const;
+  SparsityReport sparsity(double threshold = 1e-3) const;  // threshold finite and >= 0
 
   // Weights as .npz (entries named like parameters(), e.g. "dense/kernel"), written atomically.
   // load_weights checks names, shapes and dtype and throws naming the entry on any mismatch.
@@ -121,6 +125,8 @@ class Sequential : public Module<T> {
   // Weights + optimizer state + the number of epochs completed. Resuming with
   // fit(..., {.initial_epoch = load_checkpoint(path), ...}) continues exactly as if training had
   // never stopped (same shuffles, same dropout masks, same optimizer moments).
+  // epochs_completed >= 0 (else std::invalid_argument); a stored count outside [0, INT_MAX] is a
+  // FormatError naming the file and the value, raised before anything is changed.
   void save_checkpoint(const std::string& path, int epochs_completed) const;
   int load_checkpoint(const std::string& path);
 
