@@ -51,6 +51,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -71,9 +72,12 @@
 #include <datasets/synthetic.hpp>
 #include <nn/nn.hpp>
 
+#include "experiment.hpp"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr int max_threads = 1024;  // what TAPEFLOW_NUM_THREADS accepts
 constexpr int kSteps = 100;                        // K
 constexpr double kOpsPerRep = 2.0 * kSteps + 1.0;  // 2 per step + the sum
 
@@ -519,22 +523,38 @@ void bench_cnn(const std::string& data, int epochs) {
   std::fflush(stdout);
 }
 
+// --threads: the BLAS runs exactly that many threads, or the benchmark stops before measuring.
+void set_threads(int threads) {
+  ad::set_num_threads(threads);
+  const int running = ad::num_threads();
+  if (running != threads)
+    throw std::invalid_argument("--threads: the BLAS runs at most " + std::to_string(running) + " threads here, got " +
+                                std::to_string(threads));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"The seed workloads timed (see the comment at the top of benchmark.cpp)"};
+  cli::one_line_errors(app);
   std::string only = "sgemm,tape,l1,mnist,moons", data;
   int threads = 0, mnist_epochs = 4, moons_epochs = 2000;
   bool dense_input = false;
   app.add_option("--only", only, "comma-separated sections: sgemm, tape, l1, mnist, moons, cnn")->capture_default_str();
   app.add_flag("--quick", g_quick, "smoke run: few repetitions, 3000 MNIST rows, 1 epoch, 20 moons epochs");
   app.add_option("--data", data, "data directory (default: $TAPEFLOW_DATA, then the build tree's data/)");
-  app.add_option("--threads", threads, "BLAS threads (default: TAPEFLOW_NUM_THREADS, else 1)");
-  app.add_option("--mnist-epochs", mnist_epochs, "MNIST epochs (the first is reported apart)")->capture_default_str();
-  app.add_option("--moons-epochs", moons_epochs, "moons epochs")->capture_default_str();
+  app.add_option("--threads", threads, "BLAS threads (default: TAPEFLOW_NUM_THREADS, else 1)")
+      ->check(cli::integer_in(1, max_threads));
+  const auto epochs_range = cli::integer_in(1, experiment::max_epochs);
+  app.add_option("--mnist-epochs", mnist_epochs, "MNIST epochs (the first is reported apart)")
+      ->capture_default_str()
+      ->check(epochs_range);
+  app.add_option("--moons-epochs", moons_epochs, "moons epochs")->capture_default_str()->check(epochs_range);
   app.add_flag("--dense-input", dense_input, "MNIST section on random pixels without zeros (all products on the BLAS)");
   int cnn_epochs = 3;
-  app.add_option("--cnn-epochs", cnn_epochs, "CNN epochs (the first is reported apart)")->capture_default_str();
+  app.add_option("--cnn-epochs", cnn_epochs, "CNN epochs (the first is reported apart)")
+      ->capture_default_str()
+      ->check(epochs_range);
   CLI11_PARSE(app, argc, argv);
 
   std::set<std::string> sections;
@@ -548,7 +568,7 @@ int main(int argc, char** argv) {
     sections.insert(s);
   }
   try {
-    if (threads > 0) ad::set_num_threads(threads);
+    if (app.count("--threads")) set_threads(threads);
     std::printf("{\"bench\":\"config\",\"blas_threads\":%d,\"blas_kernels\":\"%s\",\"quick\":%s}\n", ad::num_threads(),
                 ad::blas_kernels().c_str(), g_quick ? "true" : "false");
     std::fflush(stdout);

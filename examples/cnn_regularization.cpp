@@ -134,7 +134,9 @@ int main(int argc, char** argv) {
   CLI::App app{"A small CNN on MNIST or Fashion-MNIST with and without L1/L2 kernel regularization (Keras-style)"};
   experiment::add_options(app, opt);
   app.add_option("--dataset", dataset, "mnist or fashion")->capture_default_str();
-  app.add_option("--lambda", lambda, "strength of the L1/L2 kernel penalties")->capture_default_str();
+  app.add_option("--lambda", lambda, "strength of the L1/L2 kernel penalties")
+      ->capture_default_str()
+      ->check(cli::finite_non_negative());
   CLI11_PARSE(app, argc, argv);
   try {
     return run(opt, dataset, lambda);

@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
   app.add_option("--problem", problems_arg, "comma-separated problems: moons,boston")->capture_default_str();
   app.add_option("--lambdas", lambdas_arg, "comma-separated lambda grid (>= 0)")->capture_default_str();
   app.add_option("--folds", folds, "cross-validation folds (k of k-fold)")->capture_default_str()->check(
-      CLI::Range(std::size_t{2}, std::size_t{100}));
+      cli::integer_in<std::size_t>(2, 100));
   CLI11_PARSE(app, argc, argv);
   if (app.count("--epochs")) moons_epochs = boston_epochs = opt.epochs;
 

@@ -9,8 +9,9 @@
 #include <cstdio>
 #include <random>
 
-#include <CLI/CLI.hpp>
 #include <autodiff/autodiff.hpp>
+
+#include "cli.hpp"
 
 namespace {
 
@@ -27,11 +28,12 @@ double norm(const ad::Var<float>& g) { return std::sqrt(static_cast<double>(xt::
 int main(int argc, char** argv) try {
   Settings s;
   CLI::App app{"Fit a linear model with L1 + L2 penalties on the autodiff tape"};
-  app.add_option("--steps", s.steps, "gradient-descent steps")->capture_default_str();
-  app.add_option("--l1", s.l1, "L1 strength (lambda * sum|W|)")->capture_default_str();
-  app.add_option("--l2", s.l2, "L2 strength (lambda * sum W^2)")->capture_default_str();
-  app.add_option("--lr", s.lr, "learning rate")->capture_default_str();
-  app.add_option("--seed", s.seed, "data seed")->capture_default_str();
+  cli::one_line_errors(app);
+  app.add_option("--steps", s.steps, "gradient-descent steps")->capture_default_str()->check(cli::integer_in(1, 1000000));
+  app.add_option("--l1", s.l1, "L1 strength (lambda * sum|W|)")->capture_default_str()->check(cli::finite_non_negative());
+  app.add_option("--l2", s.l2, "L2 strength (lambda * sum W^2)")->capture_default_str()->check(cli::finite_non_negative());
+  app.add_option("--lr", s.lr, "learning rate")->capture_default_str()->check(cli::finite_positive());
+  app.add_option("--seed", s.seed, "data seed")->capture_default_str()->check(cli::integer_in<unsigned>());
   CLI11_PARSE(app, argc, argv);
   constexpr std::size_t samples = 256, features = 8;
   const float true_w[features] = {2.0f, -3.0f, 1.5f, 0, 0, 0, 0, 0};

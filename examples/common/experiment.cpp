@@ -5,16 +5,31 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "cli.hpp"
 #include "plot.hpp"
 
 namespace experiment {
 
 void add_options(CLI::App& app, Options& o) {
-  app.add_option("--epochs", o.epochs, "training epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--seed", o.seed, "seed for weights, shuffling and dropout")->capture_default_str();
+  cli::one_line_errors(app);
+  app.add_option("--epochs", o.epochs, "training epochs")->capture_default_str()->check(cli::integer_in(1, max_epochs));
+  app.add_option("--seed", o.seed, "seed for weights, shuffling and dropout")
+      ->capture_default_str()
+      ->check(cli::integer_in<std::uint64_t>());
   app.add_option("--data", o.data, "data directory (default: $TAPEFLOW_DATA, else the build tree's data/)");
-  app.add_option("--out", o.out, "directory for the PNG plots")->capture_default_str();
-  app.add_option("--reg", o.reg, "comma-separated models to train: none,l1,l2,l1l2,l1_prox")->capture_default_str();
+  app.add_option("--out", o.out, "directory for the PNG plots (created if missing)")->capture_default_str();
+  app.add_option("--reg", o.reg, "comma-separated models to train, each once: none,l1,l2,l1l2,l1_prox")
+      ->capture_default_str();
+  // After every option's own check, before the program goes on: the --reg list and the --out
+  // directory (also when left at their defaults).
+  app.final_callback([&o] {
+    try {
+      variants(o.reg);
+    } catch (const std::invalid_argument& e) {
+      throw CLI::ValidationError(e.what());
+    }
+    cli::check_output_dir("--out", o.out);
+  });
 }
 
 std::vector<Variant> variants(const std::string& list) {
@@ -27,6 +42,8 @@ std::vector<Variant> variants(const std::string& list) {
     else if (item == "l1l2") out.push_back(Variant::l1l2);
     else if (item == "l1_prox") out.push_back(Variant::l1_prox);
     else throw std::invalid_argument("--reg: unknown model '" + item + "' (choose from none, l1, l2, l1l2, l1_prox)");
+    if (std::find(out.begin(), out.end() - 1, out.back()) != out.end() - 1)
+      throw std::invalid_argument("--reg: model '" + item + "' is given twice in '" + list + "'");
   }
   if (out.empty()) throw std::invalid_argument("--reg: no model given");
   return out;

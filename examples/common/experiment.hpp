@@ -17,6 +17,8 @@
 
 #include <nn/nn.hpp>
 
+#include "cli.hpp"
+
 namespace experiment {
 
 struct Options {
@@ -27,11 +29,17 @@ struct Options {
   std::string reg = "none";
 };
 
+// Adds the options above and makes CLI11_PARSE reject, in one line naming the option, an --epochs
+// outside [1, max_epochs], a --seed that is not a 64-bit unsigned integer, a --reg list with an
+// unknown or repeated model, and an --out that is empty or cannot be created or written (--out is
+// created while parsing, before any data is loaded). Sets the app's final_callback: do not set another.
+constexpr int max_epochs = 1000000;
 void add_options(CLI::App& app, Options& options);
 
 // The regularization variants of --reg: none, l1, l2, l1l2, l1_prox.
 enum class Variant { none, l1, l2, l1l2, l1_prox };
-std::vector<Variant> variants(const std::string& list);  // throws std::invalid_argument naming the bad item
+// Throws std::invalid_argument naming the unknown or repeated item.
+std::vector<Variant> variants(const std::string& list);
 std::string name(Variant v);
 // The kernel regularizer of a variant with strength lambda (l1l2: lambda for both).
 nn::Regularizer regularizer(Variant v, double lambda);
