@@ -1,14 +1,10 @@
 #include "datasets/paths.hpp"
 
-#include <cerrno>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <memory>
 #include <stdexcept>
 #include <system_error>
 
+#include "autodiff/files.hpp"
 #include "datasets/errors.hpp"
 
 #ifndef TAPEFLOW_DEFAULT_DATA_DIR
@@ -59,38 +55,14 @@ std::string printable(std::string_view text, std::size_t max_chars) {
 }
 
 std::string read_whole_file(const std::string& path, std::string_view who) {
-  const std::string prefix = std::string(who) + ": '" + path + "': ";
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (status.type() == std::filesystem::file_type::not_found) {
-    throw MissingDataError(std::string(who) + ": '" + path + "' not found; " + fetch_hint());
-  }
-  if (status.type() == std::filesystem::file_type::directory) {
-    throw std::runtime_error(prefix + "is a directory, not a file");
-  }
-  errno = 0;
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) {
-    const int err = errno;
-    if (err == ENOENT || err == ENOTDIR) {
+  try {
+    return tapeflow::files::read_regular_file(path, who);
+  } catch (const std::system_error& e) {
+    if (e.code() == std::errc::no_such_file_or_directory || e.code() == std::errc::not_a_directory) {
       throw MissingDataError(std::string(who) + ": '" + path + "' not found; " + fetch_hint());
     }
-    throw std::runtime_error(prefix + "cannot open: " + std::strerror(err));
+    throw;
   }
-  std::string bytes;
-  constexpr std::size_t kChunk = std::size_t{1} << 20;
-  for (;;) {
-    const std::size_t have = bytes.size();
-    bytes.resize(have + kChunk);
-    const std::size_t got = std::fread(bytes.data() + have, 1, kChunk, file.get());
-    bytes.resize(have + got);
-    if (got < kChunk) break;
-  }
-  if (std::ferror(file.get()) != 0) {
-    const int err = errno;
-    throw std::runtime_error(prefix + "cannot read: " + std::strerror(err));
-  }
-  return bytes;
 }
 
 }  // namespace detail

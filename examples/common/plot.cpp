@@ -1,7 +1,5 @@
 #include "plot.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -11,6 +9,8 @@
 #include <stdexcept>
 
 #include <gnuplot-iostream.h>
+
+#include "autodiff/files.hpp"
 
 namespace plot {
 namespace {
@@ -78,27 +78,25 @@ std::vector<std::array<double, 4>> level_segments(const std::vector<double>& gx,
   return segments;
 }
 
-// Runs gnuplot with the commands from `draw`, writing to a temporary PNG that replaces `path`
-// only when gnuplot finished without error.
+// Runs gnuplot with the commands from `draw`, writing into a temporary PNG
+// (tapeflow::files::AtomicFile) that replaces `path` only when gnuplot finished without error.
 template <class Draw>
 void render(const std::string& path, int width, int height, Draw draw) {
   const std::filesystem::path target(path);
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  tapeflow::files::AtomicFile out(path, "plot");
   {
     Gnuplot gp("gnuplot");
     gp << "set terminal pngcairo size " << width << "," << height << " enhanced font 'DejaVu Sans,11'\n";
-    gp << "set output " << quoted(tmp) << "\n";
+    gp << "set output " << quoted(out.path_for_other_process()) << "\n";
     gp << "set grid lc rgb '#dddddd'\nset key outside right top\nset border lw 1.2\n";
     draw(gp);
     gp << "unset output\n";
   }  // the destructor waits for gnuplot to exit
-  std::error_code ec;
-  if (!std::filesystem::exists(tmp, ec) || std::filesystem::file_size(tmp, ec) == 0) {
-    std::filesystem::remove(tmp, ec);
+  if (out.size() == 0) {
     throw std::runtime_error("plot: gnuplot did not produce " + path + " (is gnuplot with pngcairo installed?)");
   }
-  std::filesystem::rename(tmp, target);
+  out.commit();
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // PNG plots for the examples, drawn by gnuplot (pngcairo) through gnuplot-iostream. Files are
-// written atomically: gnuplot draws into a temporary file that is renamed when complete.
+// written atomically: gnuplot draws into a temporary file (tapeflow::files::AtomicFile) that is
+// renamed over the target when complete.
 //
 //   plot::Figure f{.title = "Loss", .xlabel = "epoch", .ylabel = "loss"};
 //   f.series.push_back({.title = "train", .x = epochs, .y = losses});

@@ -8,25 +8,20 @@
 
 #include "nn/npz.hpp"
 
+#include "autodiff/files.hpp"
+
 #define ZLIB_CONST
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
-#include <cerrno>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <limits>
 #include <optional>
 #include <set>
 #include <string_view>
-#include <system_error>
 #include <type_traits>
 #include <utility>
 
@@ -84,8 +79,6 @@ std::string shape_repr(const std::vector<std::size_t>& shape) {
   if (shape.size() == 1) s += ",";
   return s + ")";
 }
-
-std::string errno_text(int err) { return std::generic_category().message(err); }
 
 // A name from a possibly corrupt file, made safe to print: non-printable bytes as \xNN, capped.
 std::string printable(std::string_view s) {
@@ -228,113 +221,6 @@ std::string central_header(const PlannedEntry& e) {
   return h;
 }
 
-class TempFile {
- public:
-  explicit TempFile(const std::string& target) : target_(target) {
-    static std::atomic<unsigned> counter{0};
-    for (int attempt = 0;; ++attempt) {
-      path_ = target + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd_ >= 0) return;
-      const int err = errno;
-      if (err != EEXIST || attempt >= 100) fail(err, "cannot create temporary file '" + path_ + "'");
-    }
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(path_.c_str());
-  }
-
-  void write(const void* data, std::size_t n) {
-    auto p = static_cast<const char*>(data);
-    while (n != 0) {
-      const ssize_t w = ::write(fd_, p, std::min<std::size_t>(n, std::size_t{1} << 30));
-      if (w < 0) {
-        const int err = errno;
-        if (err == EINTR) continue;
-        fail(err, "write to '" + path_ + "' failed");
-      }
-      p += w;
-      n -= static_cast<std::size_t>(w);
-    }
-  }
-  void write(const std::string& s) { write(s.data(), s.size()); }
-
-  // Flush to disk, close and rename over the target; then sync the directory (best effort).
-  void commit() {
-    if (::fsync(fd_) != 0) {
-      const int err = errno;
-      fail(err, "fsync of '" + path_ + "' failed");
-    }
-    const int fd = std::exchange(fd_, -1);
-    if (::close(fd) != 0) {
-      const int err = errno;
-      fail(err, "close of '" + path_ + "' failed");
-    }
-    if (std::rename(path_.c_str(), target_.c_str()) != 0) {
-      const int err = errno;
-      fail(err, "cannot rename '" + path_ + "' to '" + target_ + "'");
-    }
-    committed_ = true;
-    std::string dir = std::filesystem::path(target_).parent_path().string();
-    if (dir.empty()) dir = ".";
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
-  }
-
- private:
-  // err is captured by the caller before building the message (allocation may change errno).
-  [[noreturn]] void fail(int err, const std::string& what) const {
-    throw std::runtime_error("save_npz: cannot save '" + target_ + "': " + what + ": " + errno_text(err));
-  }
-
-  std::string target_;
-  std::string path_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Reading
-
-std::vector<unsigned char> read_whole_file(const std::string& path) {
-  struct Fd {
-    int fd;
-    ~Fd() {
-      if (fd >= 0) ::close(fd);
-    }
-  } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (file.fd < 0) {
-    const int err = errno;
-    throw std::runtime_error("load_npz: cannot open '" + path + "': " + errno_text(err));
-  }
-  constexpr std::size_t kChunk = std::size_t{1} << 20;
-  std::vector<unsigned char> data;
-  struct stat st {};
-  if (::fstat(file.fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    data.reserve(static_cast<std::size_t>(st.st_size) + kChunk);  // room for the final, empty read
-  }
-  for (;;) {
-    const std::size_t old = data.size();
-    data.resize(old + kChunk);
-    const ssize_t r = ::read(file.fd, data.data() + old, kChunk);
-    if (r < 0) {
-      const int err = errno;
-      data.resize(old);
-      if (err == EINTR) continue;
-      throw std::runtime_error("load_npz: cannot read '" + path + "': " + errno_text(err));
-    }
-    data.resize(old + static_cast<std::size_t>(r));
-    if (r == 0) break;
-  }
-  return data;
-}
-
 // Thrown inside the .npy header parser; turned into a FormatError with file context.
 struct HeaderSyntaxError {
   std::size_t pos;
@@ -470,7 +356,8 @@ class NpyHeaderParser {
 
 class ZipReader {
  public:
-  ZipReader(const std::string& path, std::vector<unsigned char> data) : path_(path), d_(std::move(data)) {}
+  ZipReader(const std::string& path, std::string data)
+      : path_(path), bytes_(std::move(data)), d_(reinterpret_cast<const unsigned char*>(bytes_.data())) {}
 
   NpzArchive read() {
     const End end = find_end();
@@ -505,7 +392,7 @@ class ZipReader {
     throw FormatError(msg);
   }
 
-  std::uint64_t size() const { return d_.size(); }
+  std::uint64_t size() const { return bytes_.size(); }
   // Callers check that [at, at + n) lies inside the file before reading.
   std::uint16_t u16(std::uint64_t at) const {
     return static_cast<std::uint16_t>(d_[at] | (d_[at + 1] << 8));
@@ -596,7 +483,7 @@ class ZipReader {
       if (!inside(at + kCentralSize, var, stop)) {
         fail(at, {}, "central directory entry " + std::to_string(i) + " (name, extra field, comment) is truncated");
       }
-      e.name.assign(reinterpret_cast<const char*>(d_.data() + at + kCentralSize), name_len);
+      e.name.assign(reinterpret_cast<const char*>(d_ + at + kCentralSize), name_len);
       // ZIP64 extended information: 8-byte values for the fields that hold 0xffffffff, in order.
       const bool need64 = e.uncompressed == 0xffffffff || e.compressed == 0xffffffff ||
                           e.local_offset == 0xffffffff || disk == 0xffff;
@@ -669,7 +556,7 @@ class ZipReader {
     if (!inside(lo + kLocalSize, std::uint64_t{name_len} + extra_len, cd_offset)) {
       fail(lo, e.name, "local file header is truncated");
     }
-    const std::string_view local_name(reinterpret_cast<const char*>(d_.data() + lo + kLocalSize), name_len);
+    const std::string_view local_name(reinterpret_cast<const char*>(d_ + lo + kLocalSize), name_len);
     if (local_name != e.name) {
       fail(lo, e.name, "local file header names a different entry ('" + printable(local_name) + "')");
     }
@@ -679,7 +566,7 @@ class ZipReader {
            "entry data (" + std::to_string(e.compressed) + " bytes) extends past the end of the entry area (byte " +
                std::to_string(cd_offset) + ")");
     }
-    const unsigned char* data = d_.data() + data_at;
+    const unsigned char* data = d_ + data_at;
 
     std::vector<unsigned char> inflated;
     std::size_t len = 0;
@@ -712,7 +599,7 @@ class ZipReader {
     }
     const auto want = static_cast<std::size_t>(e.uncompressed);
     const auto have = static_cast<std::size_t>(e.compressed);
-    const unsigned char* in = d_.data() + data_at;
+    const unsigned char* in = d_ + data_at;
     std::vector<unsigned char> out(std::min<std::size_t>(want, std::max<std::size_t>(have * 4, 1 << 16)));
 
     z_stream zs{};
@@ -828,7 +715,8 @@ class ZipReader {
   }
 
   std::string path_;
-  std::vector<unsigned char> d_;
+  std::string bytes_;
+  const unsigned char* d_;  // bytes_ as unsigned bytes
 };
 
 }  // namespace
@@ -947,7 +835,7 @@ void save_npz(const std::string& path, const NpzArchive& archive) {
   put32(end, static_cast<std::uint32_t>(offset));
   put16(end, 0);  // comment length
 
-  TempFile out(path);
+  tapeflow::files::AtomicFile out(path, "save_npz");
   for (const PlannedEntry& e : plan) {
     out.write(local_header(e));
     out.write(e.npy_header);
@@ -958,6 +846,8 @@ void save_npz(const std::string& path, const NpzArchive& archive) {
   out.commit();
 }
 
-NpzArchive load_npz(const std::string& path) { return ZipReader(path, read_whole_file(path)).read(); }
+NpzArchive load_npz(const std::string& path) {
+  return ZipReader(path, tapeflow::files::read_regular_file(path, "load_npz")).read();
+}
 
 }  // namespace nn

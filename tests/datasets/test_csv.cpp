@@ -1,8 +1,10 @@
 #define BOOST_TEST_MODULE test_csv
 #include <boost/test/unit_test.hpp>
 
+#include "non_regular.hpp"
 #include "temp_dir.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -233,4 +235,15 @@ BOOST_AUTO_TEST_CASE(boston_loader) {
                         [&](const datasets::MissingDataError& e) {
                           return contains(e.what(), dir / "boston/data.csv") && contains(e.what(), datasets::fetch_command());
                         });
+}
+
+// A character device or a FIFO is refused by name, not read until bad_alloc or blocked on.
+BOOST_AUTO_TEST_CASE(non_regular_files_are_refused) {
+  test::TempDir dir("csv");
+  const std::string fifo = dir / "data.csv";
+  BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto read = [](const std::string& p) { datasets::read_csv(p); };
+  BOOST_CHECK_EQUAL(test::refusal_of(read, "/dev/zero", "character device"), "");
+  BOOST_CHECK_EQUAL(test::refusal_of(read, fifo, "FIFO"), "");
+  BOOST_CHECK_EQUAL(test::refusal_of(read, dir.path.string(), "directory"), "");
 }

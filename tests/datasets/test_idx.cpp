@@ -1,8 +1,10 @@
 #define BOOST_TEST_MODULE test_idx
 #include <boost/test/unit_test.hpp>
 
+#include "non_regular.hpp"
 #include "temp_dir.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -469,4 +471,16 @@ BOOST_AUTO_TEST_CASE(data_dir_precedence) {
     ::unsetenv("TAPEFLOW_DATA");
   }
   BOOST_TEST(contains(datasets::fetch_hint(), datasets::fetch_command()));
+}
+
+// A character device or a FIFO is refused by name, not read until bad_alloc or blocked on.
+BOOST_AUTO_TEST_CASE(non_regular_files_are_refused) {
+  test::TempDir dir("idx");
+  const std::string fifo = dir / "train-images-idx3-ubyte";
+  BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto read = [](const std::string& p) { datasets::read_idx(p); };
+  const auto images = [](const std::string& p) { datasets::load_idx_images(p); };
+  BOOST_CHECK_EQUAL(test::refusal_of(read, "/dev/zero", "character device"), "");
+  BOOST_CHECK_EQUAL(test::refusal_of(read, fifo, "FIFO"), "");
+  BOOST_CHECK_EQUAL(test::refusal_of(images, fifo, "FIFO"), "");
 }

@@ -3,6 +3,7 @@
 #define BOOST_TEST_MODULE checkpoint
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <nn/nn.hpp>
 
 #include "autodiff/check.hpp"
+#include "non_regular.hpp"
 
 namespace fs = std::filesystem;
 using F = xt::xarray<float>;
@@ -185,4 +187,30 @@ BOOST_AUTO_TEST_CASE(numpy_reads_saved_weights) {
   double got = 0;
   std::ifstream(out) >> got;
   BOOST_TEST(got == expected, boost::test_tools::tolerance(1e-6));
+}
+
+// A legal 250-byte file name (NAME_MAX is 255) saves and loads; nothing else is left behind.
+BOOST_AUTO_TEST_CASE(checkpoint_with_a_250_byte_file_name) {
+  TempDir dir;
+  const std::string path = dir.file(std::string(246, 'c') + ".npz");
+  auto a = model(1);
+  a.save_checkpoint(path, 4);
+  auto b = model(2);
+  BOOST_CHECK_EQUAL(b.load_checkpoint(path), 4);
+  const auto wa = weights(a), wb = weights(b);
+  BOOST_REQUIRE_EQUAL(wa.size(), wb.size());
+  for (std::size_t i = 0; i < wa.size(); ++i) BOOST_CHECK(wa[i] == wb[i]);
+  BOOST_CHECK_EQUAL(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator{}), 1);
+}
+
+// Checkpoints and weights are not read from a character device or a FIFO.
+BOOST_AUTO_TEST_CASE(checkpoint_from_a_non_regular_file_is_refused) {
+  TempDir dir;
+  const std::string fifo = dir.file("pipe.npz");
+  BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto checkpoint = [](const std::string& p) { model(1).load_checkpoint(p); };
+  const auto weights_only = [](const std::string& p) { model(1).load_weights(p); };
+  BOOST_CHECK_EQUAL(test::refusal_of(checkpoint, "/dev/zero", "character device"), "");
+  BOOST_CHECK_EQUAL(test::refusal_of(checkpoint, fifo, "FIFO"), "");
+  BOOST_CHECK_EQUAL(test::refusal_of(weights_only, fifo, "FIFO"), "");
 }

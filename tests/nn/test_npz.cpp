@@ -3,7 +3,13 @@
 
 #include "nn/npz.hpp"
 
+#include "autodiff/files.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +29,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "non_regular.hpp"
 
 namespace fs = std::filesystem;
 
@@ -896,6 +904,107 @@ BOOST_AUTO_TEST_CASE(failed_saves_throw_and_leave_existing_files_intact) {
   nn::save_npz(model, big);
   BOOST_CHECK_EQUAL(nn::load_npz(model).raw("w").bytes.size(), 400000u);
   BOOST_CHECK((dir.listing() == std::vector<std::string>{"model.npz", "plain", "target_dir"}));
+}
+
+// A save killed mid-write (SIGKILL: no destructor runs) leaves at most a temporary with a
+// recognizable name behind, and the next save into the directory removes it: repeated kills do
+// not pile up orphans.
+BOOST_AUTO_TEST_CASE(a_killed_save_leaves_nothing_behind_after_the_next_save) {
+  TempDir dir;
+  const std::string path = dir.file("w.npz");
+  nn::NpzArchive big;
+  big.put("w", xt::xarray<float>::from_shape({std::size_t{1} << 24}));  // 64 MiB: slow enough to kill
+  const pid_t child = ::fork();
+  BOOST_REQUIRE_GE(child, 0);
+  if (child == 0) {
+    try {
+      for (;;) nn::save_npz(path, big);
+    } catch (...) {
+      ::_exit(1);
+    }
+  }
+  ::usleep(300000);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  BOOST_REQUIRE_EQUAL(::waitpid(child, &status, 0), child);
+  BOOST_REQUIRE(WIFSIGNALED(status));
+  // What a save killed between creating and renaming its temporary leaves (the child is dead).
+  write_bytes(dir.file(".tapeflow-tmp-" + std::to_string(child) + "-7"), "half an archive");
+
+  const nn::NpzArchive a = sample_archive();
+  nn::save_npz(path, a);
+  BOOST_CHECK((dir.listing() == std::vector<std::string>{"w.npz"}));
+  BOOST_CHECK_EQUAL(describe(nn::load_npz(path)), describe(a));
+}
+
+// NAME_MAX is 255: a 250-byte file name is legal, and the temporary's name must not exceed it.
+BOOST_AUTO_TEST_CASE(a_250_byte_file_name_saves_and_loads) {
+  TempDir dir;
+  const std::string name = std::string(246, 'n') + ".npz";
+  BOOST_REQUIRE_EQUAL(name.size(), 250u);
+  const nn::NpzArchive a = sample_archive();
+  nn::save_npz(dir.file(name), a);
+  nn::save_npz(dir.file(name), a);  // and over an existing file
+  BOOST_CHECK_EQUAL(describe(nn::load_npz(dir.file(name))), describe(a));
+  BOOST_CHECK((dir.listing() == std::vector<std::string>{name}));
+}
+
+// The fallback for file systems without O_TMPFILE: a named temporary whose name is short (a
+// 250-byte target works) and recognizable, removed by the next save once its process is dead and
+// nobody holds its lock; the short name is removed when the final rename fails.
+BOOST_AUTO_TEST_CASE(named_temporaries_of_dead_processes_are_removed) {
+  namespace files = tapeflow::files;
+  TempDir dir;
+  const std::string path = dir.file("w.npz");
+  const pid_t child = ::fork();
+  BOOST_REQUIRE_GE(child, 0);
+  if (child == 0) {
+    files::detail::use_named_temporaries(true);
+    files::AtomicFile out(path, "test");
+    out.write("the first half of an archive");
+    ::kill(::getpid(), SIGKILL);  // mid-write: no destructor runs
+    ::_exit(1);
+  }
+  int status = 0;
+  BOOST_REQUIRE_EQUAL(::waitpid(child, &status, 0), child);
+  BOOST_REQUIRE(WIFSIGNALED(status));
+  const std::vector<std::string> left = dir.listing();
+  BOOST_REQUIRE_EQUAL(left.size(), 1u);
+  BOOST_CHECK_EQUAL(left[0].rfind(".tapeflow-tmp-" + std::to_string(child) + "-", 0), 0u);
+
+  // A dead pid in the name, but the file is locked (a writer in another pid namespace): kept.
+  const std::string locked = dir.file(".tapeflow-tmp-" + std::to_string(child) + "-999");
+  write_bytes(locked, "being written");
+  const int fd = ::open(locked.c_str(), O_RDONLY | O_CLOEXEC);
+  BOOST_REQUIRE_GE(fd, 0);
+  BOOST_REQUIRE_EQUAL(::flock(fd, LOCK_EX), 0);
+  struct Named {
+    Named() { files::detail::use_named_temporaries(true); }
+    ~Named() { files::detail::use_named_temporaries(false); }
+  } named;
+  const nn::NpzArchive a = sample_archive();
+  nn::save_npz(path, a);
+  BOOST_CHECK((dir.listing() == std::vector<std::string>{fs::path(locked).filename().string(), "w.npz"}));
+  ::close(fd);
+
+  const std::string long_name = dir.file(std::string(246, 'n') + ".npz");
+  nn::save_npz(long_name, a);
+  BOOST_CHECK_EQUAL(describe(nn::load_npz(long_name)), describe(a));
+  fs::create_directory(dir.file("target_dir"));
+  BOOST_CHECK_THROW(nn::save_npz(dir.file("target_dir"), a), std::runtime_error);  // rename fails
+  BOOST_CHECK((dir.listing() ==
+               std::vector<std::string>{fs::path(long_name).filename().string(), "target_dir", "w.npz"}));
+}
+
+// A character device or a FIFO is refused by name, not read until bad_alloc or blocked on.
+BOOST_AUTO_TEST_CASE(non_regular_files_are_refused) {
+  TempDir dir;
+  const std::string fifo = dir.file("pipe.npz");
+  BOOST_REQUIRE_EQUAL(::mkfifo(fifo.c_str(), 0600), 0);
+  const auto load = [](const std::string& p) { nn::load_npz(p); };
+  BOOST_CHECK_EQUAL(test::refusal_of(load, "/dev/zero", "character device"), "");
+  BOOST_CHECK_EQUAL(test::refusal_of(load, fifo, "FIFO"), "");
+  BOOST_CHECK_EQUAL(test::refusal_of(load, dir.path().string(), "directory"), "");
 }
 
 BOOST_AUTO_TEST_CASE(numpy_reads_our_files) {

@@ -33,9 +33,11 @@ std::string fetch_hint();
 
 namespace detail {
 
-// The whole file. Throws MissingDataError "'<path>' not found; <fetch_hint()>" when the file
-// does not exist, std::runtime_error naming the file and the system's reason on any other I/O
-// failure. `who` prefixes the messages ("read_idx").
+// The whole file (tapeflow::files::read_regular_file: a regular file only, read up to the size
+// it has when opened). Throws MissingDataError "'<path>' not found; <fetch_hint()>" when the
+// file does not exist, std::runtime_error "'<path>' is not a regular file (FIFO)" for a device,
+// FIFO or directory, and naming the file and the system's reason on any other I/O failure.
+// `who` prefixes the messages ("read_idx").
 std::string read_whole_file(const std::string& path, std::string_view who);
 
 // `text` quoted for an error message: at most `max_chars` characters (then "..."), bytes

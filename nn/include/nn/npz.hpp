@@ -1,7 +1,8 @@
 // Reading and writing NumPy .npz archives (a ZIP of .npy files), so numpy.load can open what we
 // save and we can open what numpy saves (np.savez, uncompressed or np.savez_compressed).
-// Writes are atomic: the archive goes to a temporary file in the same directory, is flushed to
-// disk, and is renamed over the target, so a crash mid-save leaves the previous file intact.
+// Writes are atomic (tapeflow::files::AtomicFile): the archive goes to an unnamed temporary file
+// in the same directory, is flushed to disk and renamed over the target, so a crash mid-save
+// leaves the previous file intact and, after the next save into that directory, no temporaries.
 //
 //   nn::NpzArchive a;
 //   a.put("dense/kernel", kernel);          // xt::xarray<float>, <double> or <std::int64_t>
@@ -54,7 +55,8 @@ class NpzArchive {
 };
 
 // Entry names are stored as "<name>.npy", as numpy does. Throws std::runtime_error naming the
-// file on I/O failure.
+// file on I/O failure. load_npz refuses anything but a regular file ("'<path>' is not a regular
+// file (character device)") and reads no more than the size the file has when opened.
 void save_npz(const std::string& path, const NpzArchive& archive);
 NpzArchive load_npz(const std::string& path);
 
