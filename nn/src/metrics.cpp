@@ -193,7 +193,7 @@ class ResolvedAccuracy final : public Metric<T> {
 }  // namespace
 
 template <class T>
-std::unique_ptr<Metric<T>> make_metric(const std::string& name, const std::string& /*loss_name*/) {
+std::unique_ptr<Metric<T>> make_metric(const std::string& name) {
   if (name == "accuracy" || name == "acc") return std::make_unique<ResolvedAccuracy<T>>();
   if (name == "binary_accuracy") return std::make_unique<ElementwiseMetric<T>>(name, Elementwise::binary_match);
   if (name == "categorical_accuracy") return std::make_unique<CategoricalAccuracy<T>>(name);
@@ -207,7 +207,7 @@ std::unique_ptr<Metric<T>> make_metric(const std::string& name, const std::strin
   throw std::invalid_argument("unknown metric '" + name + "'; known metrics: " + known_metrics);
 }
 
-template std::unique_ptr<Metric<float>> make_metric<float>(const std::string&, const std::string&);
-template std::unique_ptr<Metric<double>> make_metric<double>(const std::string&, const std::string&);
+template std::unique_ptr<Metric<float>> make_metric<float>(const std::string&);
+template std::unique_ptr<Metric<double>> make_metric<double>(const std::string&);
 
 }  // namespace nn

@@ -286,7 +286,7 @@ template <class T>
 void Sequential<T>::compile(OptimizerConfig optimizer, LossFunction<T> loss, std::vector<std::string> metrics,
                             std::string loss_name) {
   if (!loss) throw std::invalid_argument("Sequential::compile: empty loss function");
-  for (const auto& m : metrics) make_metric<T>(m, loss_name);  // fail now on unknown names
+  for (const auto& m : metrics) make_metric<T>(m);  // fail now on unknown names
   optimizer_ = std::make_unique<Optimizer<T>>(std::move(optimizer));
   loss_ = std::move(loss);
   loss_name_ = std::move(loss_name);
@@ -311,7 +311,7 @@ Logs Sequential<T>::evaluate_rows(const xt::xarray<T>& x, const xt::xarray<T>& y
   this->eval();
   ad::NoGradGuard no_grad;
   std::vector<std::unique_ptr<Metric<T>>> metrics;
-  for (const auto& m : metric_names_) metrics.push_back(make_metric<T>(m, loss_name_));
+  for (const auto& m : metric_names_) metrics.push_back(make_metric<T>(m));
   double data_sum = 0, penalty_sum = 0;
   std::vector<std::size_t> rows(end - begin);
   std::iota(rows.begin(), rows.end(), begin);
@@ -410,7 +410,7 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
 
   std::vector<std::size_t> order(n_train);
   std::vector<std::unique_ptr<Metric<T>>> metrics;
-  for (const auto& m : metric_names_) metrics.push_back(make_metric<T>(m, loss_name_));
+  for (const auto& m : metric_names_) metrics.push_back(make_metric<T>(m));
   auto params = this->parameters();
 
   for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {

@@ -290,6 +290,7 @@ BOOST_AUTO_TEST_CASE(custom_loss_and_double_models) {
     return ad::mean(ad::square(ad::square(p - t)));
   };
   m.compile(nn::SGD{.learning_rate = 0.01}, l4, {"mae"}, "quartic");
+  BOOST_TEST(m.loss_name() == "quartic");
   xt::xarray<double> x{{1, 2}, {3, 4}, {5, 6}}, y{1, 2, 3};
   y.reshape({3, 1});
   const auto before = m.evaluate(x, y).at("loss");

@@ -35,9 +35,9 @@ class Metric {
 // So a one-unit output is scored by binary accuracy whatever the loss (mse included), and the
 // loss is not consulted: binary_crossentropy on several output columns (multi-label) gets
 // categorical_accuracy, argmax against argmax, as in Keras (binary_accuracy scores each label).
-// A y_pred with fewer than two axes counts as one column. loss_name is accepted for source
-// compatibility and not used. Unknown names throw std::invalid_argument listing the known ones.
+// A y_pred with fewer than two axes counts as one column. Unknown names throw
+// std::invalid_argument listing the known ones.
 template <class T>
-std::unique_ptr<Metric<T>> make_metric(const std::string& name, const std::string& loss_name = "");
+std::unique_ptr<Metric<T>> make_metric(const std::string& name);
 
 }  // namespace nn

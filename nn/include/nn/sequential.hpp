@@ -108,6 +108,8 @@ class Sequential : public Module<T> {
   void compile(OptimizerConfig optimizer, LossFunction<T> loss, std::vector<std::string> metrics = {},
                std::string loss_name = "custom_loss");
   bool compiled() const { return optimizer_ != nullptr; }
+  // The loss's name given to compile ("mse", ..., or the name of a custom loss function).
+  const std::string& loss_name() const { return loss_name_; }
   Optimizer<T>& optimizer();
 
   History fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const FitOptions<T>& options = {});
