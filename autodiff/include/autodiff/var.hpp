@@ -7,6 +7,15 @@
 //   auto g = ad::grad(loss2, {W});            // returns gradients, leaves W.grad() alone
 //
 // A Var is a cheap handle (one shared pointer); copies share the same value and gradient.
+//
+// Threads: each thread records on its own tape. Leaves (Vars made by the constructor) may be
+// shared: threads may call backward concurrently on graphs over the same weights, and the
+// gradients add up in grad() exactly as if the sweeps had run one after the other (as PyTorch's
+// shared-leaf accumulation; grad(), set_grad() and zero_grad() take the same lock). A result of an
+// op belongs to the thread that computed it: sweeping a graph that reaches it from another thread
+// throws GraphError (detach() it to use its value there as a constant). The records of a graph are
+// freed as soon as its last result dies, when that happens on the thread that recorded it (on
+// other threads, at that tape's next compaction).
 #pragma once
 
 #include <cstddef>
