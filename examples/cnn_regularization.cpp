@@ -54,6 +54,26 @@ xt::xarray<float> with_channel(xt::xarray<float> images) {
   return images;
 }
 
+experiment::Report cnn_report(const std::string& dataset, experiment::Variant variant, double lambda,
+                              const nn::History& history, nn::Sequential<float>& model, const xt::xarray<float>& x_test,
+                              const xt::xarray<float>& y_test) {
+  const nn::Logs test = model.evaluate(x_test, y_test, 128);
+  auto report = experiment::report("cnn_" + dataset, experiment::name(variant), history, model);
+  report.test_metric = "accuracy";
+  report.test_value = test.at("accuracy");
+  report.extra["dataset"] = dataset;
+  report.extra["lambda"] = variant == experiment::Variant::none ? 0.0 : lambda;
+  report.extra["test_loss"] = test.at("data_loss");
+  const auto& val_accuracy = history["val_accuracy"];
+  report.extra["final_val_accuracy"] = val_accuracy.back();
+  report.extra["max_val_accuracy"] = *std::max_element(val_accuracy.begin(), val_accuracy.end());
+  const auto& val_data_loss = history["val_data_loss"];
+  report.extra["final_val_data_loss"] = val_data_loss.back();
+  report.extra["min_val_data_loss"] = *std::min_element(val_data_loss.begin(), val_data_loss.end());
+  report.extra["final_train_accuracy"] = history["accuracy"].back();
+  return report;
+}
+
 void run(const experiment::Options& opt, const std::string& dataset) {
   const double lambda = *opt.lambda;
   const auto variants = experiment::variants(opt.reg);
@@ -74,34 +94,16 @@ void run(const experiment::Options& opt, const std::string& dataset) {
   };
   plot::EpochCurves accuracy = figure("validation accuracy (last 10% of training rows)", "validation accuracy");
   plot::EpochCurves loss = figure("validation loss", "validation loss (solid: cross-entropy, dashed: + penalty)");
-  bool summary_printed = false;
   for (const auto variant : variants) {
     const std::string model_name = experiment::name(variant);
     auto model = make_model(variant, lambda, opt.seed);
-    if (!summary_printed) {
-      std::cerr << model.summary() << "\n";
-      summary_printed = true;
-    }
+    if (variant == variants.front()) std::cerr << model.summary() << "\n";
     std::cerr << "training model '" << model_name << "' on " << title << "\n";
     const nn::History history = model.fit(
         x_train, y_train,
         {.epochs = opt.epochs, .batch_size = 128, .validation_split = 0.1, .seed = opt.seed, .verbose = 1});
 
-    const nn::Logs test = model.evaluate(x_test, y_test, 128);
-    auto report = experiment::report("cnn_" + dataset, model_name, history, model);
-    report.test_metric = "accuracy";
-    report.test_value = test.at("accuracy");
-    report.extra["dataset"] = dataset;
-    report.extra["lambda"] = variant == experiment::Variant::none ? 0.0 : lambda;
-    report.extra["test_loss"] = test.at("data_loss");
-    const auto& val_accuracy = history["val_accuracy"];
-    report.extra["final_val_accuracy"] = val_accuracy.back();
-    report.extra["max_val_accuracy"] = *std::max_element(val_accuracy.begin(), val_accuracy.end());
-    const auto& val_data_loss = history["val_data_loss"];
-    report.extra["final_val_data_loss"] = val_data_loss.back();
-    report.extra["min_val_data_loss"] = *std::min_element(val_data_loss.begin(), val_data_loss.end());
-    report.extra["final_train_accuracy"] = history["accuracy"].back();
-    experiment::print_report(report);
+    experiment::print_report(cnn_report(dataset, variant, lambda, history, model, x_test, y_test));
 
     // No underscore in plot text: gnuplot's enhanced text would make it a subscript.
     const std::string legend = variant == experiment::Variant::l1_prox ? "l1 prox" : model_name;
@@ -109,8 +111,8 @@ void run(const experiment::Options& opt, const std::string& dataset) {
                             opt.out + "/cnn_" + dataset + "_" + model_name + "_loss.png");
     // One colour per model; its loss with the penalty dashed in the same colour.
     const std::string colour = " lc " + std::to_string(accuracy.curves.size() + 1);
-    accuracy.add(legend, val_accuracy, "linespoints" + colour);
-    loss.add(legend, val_data_loss, "linespoints" + colour);
+    accuracy.add(legend, history["val_accuracy"], "linespoints" + colour);
+    loss.add(legend, history["val_data_loss"], "linespoints" + colour);
     if (variant != experiment::Variant::none)
       loss.add(legend + " + penalty", history["val_loss"], "lines dt 2" + colour);
   }
