@@ -140,6 +140,11 @@ void EpochCurves::add(const std::string& curve_title, const std::vector<double>&
 void save_png(const EpochCurves& c, const std::string& path) {
   Figure f{.title = c.title, .xlabel = "epoch", .ylabel = c.ylabel, .series = {}, .logy = c.logy,
            .width = c.width, .height = c.height, .ymin = c.ymin, .ymax = c.ymax};
+  std::size_t epochs = 0;
+  for (const auto& curve : c.curves) epochs = std::max(epochs, curve.x.size());
+  if (epochs <= 20) {  // a tic at every epoch, not at 1.5, 2.5, ...
+    for (std::size_t e = 1; e <= epochs; ++e) f.xtics.emplace_back(double(e), std::to_string(e));
+  }
   if (c.smooth <= 1) {
     f.series = c.curves;
   } else {
