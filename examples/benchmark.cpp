@@ -73,6 +73,7 @@
 #include <nn/nn.hpp>
 
 #include "experiment.hpp"
+#include "run_main.hpp"
 
 namespace {
 
@@ -532,66 +533,72 @@ void set_threads(int threads) {
                                 std::to_string(threads));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"The seed workloads timed (see the comment at the top of benchmark.cpp)"};
-  cli::one_line_errors(app);
-  std::string only = "sgemm,tape,l1,mnist,moons", data;
-  int threads = 0, mnist_epochs = 4, moons_epochs = 2000;
-  bool dense_input = false;
-  app.add_option("--only", only, "comma-separated sections: sgemm, tape, l1, mnist, moons, cnn")->capture_default_str();
-  app.add_flag("--quick", g_quick, "smoke run: few repetitions, 3000 MNIST rows, 1 epoch, 20 moons epochs");
-  app.add_option("--data", data, "data directory (default: $TAPEFLOW_DATA, then the build tree's data/)");
-  app.add_option("--threads", threads, "BLAS threads (default: TAPEFLOW_NUM_THREADS, else 1)")
-      ->check(cli::integer_in(1, max_threads));
-  const auto epochs_range = cli::integer_in(1, experiment::max_epochs);
-  app.add_option("--mnist-epochs", mnist_epochs, "MNIST epochs (the first is reported apart)")
-      ->capture_default_str()
-      ->check(epochs_range);
-  app.add_option("--moons-epochs", moons_epochs, "moons epochs")->capture_default_str()->check(epochs_range);
-  app.add_flag("--dense-input", dense_input, "MNIST section on random pixels without zeros (all products on the BLAS)");
-  int cnn_epochs = 3;
-  app.add_option("--cnn-epochs", cnn_epochs, "CNN epochs (the first is reported apart)")
-      ->capture_default_str()
-      ->check(epochs_range);
-  CLI11_PARSE(app, argc, argv);
-
+// The --only list: known sections, as a set.
+std::set<std::string> parse_sections(const std::string& only) {
   std::set<std::string> sections;
   const std::set<std::string> known{"sgemm", "tape", "l1", "mnist", "moons", "cnn"};
   std::stringstream list(only);
   for (std::string s; std::getline(list, s, ',');) {
-    if (!known.count(s)) {
-      std::fprintf(stderr, "benchmark: unknown section '%s' in --only (sgemm, tape, l1, mnist, moons, cnn)\n", s.c_str());
-      return 2;
-    }
+    if (!known.count(s)) throw CLI::ValidationError("--only", "unknown section '" + s + "' (sgemm, tape, l1, mnist, moons, cnn)");
     sections.insert(s);
   }
-  try {
-    if (app.count("--threads")) set_threads(threads);
-    std::printf("{\"bench\":\"config\",\"blas_threads\":%d,\"blas_kernels\":\"%s\",\"quick\":%s}\n", ad::num_threads(),
-                ad::blas_kernels().c_str(), g_quick ? "true" : "false");
-    std::fflush(stdout);
-    if (g_quick) {
-      mnist_epochs = 1;
-      moons_epochs = 20;
-    }
-    // MNIST first, so that its peak RSS is not another section's.
-    if (sections.count("mnist")) bench_mnist(data, mnist_epochs, dense_input);
-    if (sections.count("moons")) bench_moons(moons_epochs);
-    if (sections.count("cnn")) bench_cnn(data, g_quick ? 1 : cnn_epochs);
-    if (sections.count("sgemm")) bench_sgemm();
-    if (sections.count("tape")) {
-      const double target_s = g_quick ? 0.05 : 1.5;  // per chain measurement
-      bench_chain_tape(1, target_s, g_quick ? 10 : 1000);
-      bench_chain_tape(1000000, target_s, g_quick ? 1 : 3);
-      bench_chain_plain(1, target_s, g_quick ? 10 : 1000);
-      bench_chain_plain(1000000, target_s, g_quick ? 1 : 3);
-    }
-    if (sections.count("l1")) bench_l1(1000000, g_quick ? 5 : 50, g_quick ? 1 : 5);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "benchmark: %s\n", e.what());
-    return 1;
+  return sections;
+}
+
+struct Settings {
+  std::string only = "sgemm,tape,l1,mnist,moons", data;
+  std::set<std::string> sections;
+  int threads = 0, mnist_epochs = 4, moons_epochs = 2000, cnn_epochs = 3;
+  bool dense_input = false, threads_given = false;
+};
+
+void run(Settings s) {
+  if (s.threads_given) set_threads(s.threads);
+  std::printf("{\"bench\":\"config\",\"blas_threads\":%d,\"blas_kernels\":\"%s\",\"quick\":%s}\n", ad::num_threads(),
+              ad::blas_kernels().c_str(), g_quick ? "true" : "false");
+  std::fflush(stdout);
+  if (g_quick) {
+    s.mnist_epochs = 1;
+    s.moons_epochs = 20;
   }
-  return 0;
+  // MNIST first, so that its peak RSS is not another section's.
+  if (s.sections.count("mnist")) bench_mnist(s.data, s.mnist_epochs, s.dense_input);
+  if (s.sections.count("moons")) bench_moons(s.moons_epochs);
+  if (s.sections.count("cnn")) bench_cnn(s.data, g_quick ? 1 : s.cnn_epochs);
+  if (s.sections.count("sgemm")) bench_sgemm();
+  if (s.sections.count("tape")) {
+    const double target_s = g_quick ? 0.05 : 1.5;  // per chain measurement
+    bench_chain_tape(1, target_s, g_quick ? 10 : 1000);
+    bench_chain_tape(1000000, target_s, g_quick ? 1 : 3);
+    bench_chain_plain(1, target_s, g_quick ? 10 : 1000);
+    bench_chain_plain(1000000, target_s, g_quick ? 1 : 3);
+  }
+  if (s.sections.count("l1")) bench_l1(1000000, g_quick ? 5 : 50, g_quick ? 1 : 5);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"The seed workloads timed (see the comment at the top of benchmark.cpp)"};
+  Settings s;
+  app.add_option("--only", s.only, "comma-separated sections: sgemm, tape, l1, mnist, moons, cnn")->capture_default_str();
+  app.add_flag("--quick", g_quick, "smoke run: few repetitions, 3000 MNIST rows, 1 epoch, 20 moons epochs");
+  app.add_option("--data", s.data, "data directory (default: $TAPEFLOW_DATA, then the build tree's data/)");
+  app.add_option("--threads", s.threads, "BLAS threads (default: TAPEFLOW_NUM_THREADS, else 1)")
+      ->check(cli::integer_in(1, max_threads));
+  const auto epochs_range = cli::integer_in(1, experiment::max_epochs);
+  app.add_option("--mnist-epochs", s.mnist_epochs, "MNIST epochs (the first is reported apart)")
+      ->capture_default_str()
+      ->check(epochs_range);
+  app.add_option("--moons-epochs", s.moons_epochs, "moons epochs")->capture_default_str()->check(epochs_range);
+  app.add_flag("--dense-input", s.dense_input, "MNIST section on random pixels without zeros (all products on the BLAS)");
+  app.add_option("--cnn-epochs", s.cnn_epochs, "CNN epochs (the first is reported apart)")
+      ->capture_default_str()
+      ->check(epochs_range);
+  // After every option's own check, before any work: the --only list (also when left at its default).
+  app.final_callback([&] {
+    s.sections = parse_sections(s.only);
+    s.threads_given = app.count("--threads") > 0;
+  });
+  return cli::run_main(app, argc, argv, [&] { run(s); });
 }

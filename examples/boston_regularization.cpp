@@ -7,8 +7,8 @@
 // plain MSE on it (without penalty).
 //
 // The regularizer is an ACTIVITY regularizer on the OUTPUT layer (a penalty on the predictions,
-// divided by the batch size, as Keras does): L1(1e-5) for "l1", L2(1e-5) for "l2", both for
-// "l1l2", nothing for "none". Note: the tutorial this example follows describes an L1 and an L2
+// divided by the batch size, as Keras does): L1(λ) for "l1", L2(λ) for "l2", both for "l1l2",
+// nothing for "none"; λ = --lambda, 1e-5 by default. Note: the tutorial this example follows describes an L1 and an L2
 // model, but its own code builds both with L2 by mistake; here "l1" really is L1, i.e. we
 // compare what the text intends.
 //
@@ -19,7 +19,6 @@
 //   boston_regularization --out out                    # l1,l2 for 100 epochs
 //
 // stdout: one JSON line per model. PNGs: <out>/boston_<model>_loss.png (log-scale loss axis).
-#include <exception>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -34,22 +33,19 @@
 
 namespace {
 
-nn::Sequential<float> make_model(experiment::Variant variant, std::uint64_t seed) {
+nn::Sequential<float> make_model(experiment::Variant variant, double lambda, std::uint64_t seed) {
   nn::Sequential<float> model(seed);
   model.add(nn::Input({13}));
   model.add(nn::Dense(10, "relu"));
-  model.add(nn::Dense(1, "linear", {.activity_regularizer = experiment::regularizer(variant, 1e-5)}));
+  model.add(nn::Dense(1, "linear", {.activity_regularizer = experiment::regularizer(variant, lambda)}));
   model.compile(experiment::adam(variant, 1e-3), "mse");
   return model;
 }
 
 void plot_log_losses(const std::string& title, const nn::History& h, const std::string& path) {
-  plot::Figure f{.title = title, .xlabel = "epoch", .ylabel = "MSE + penalty (log scale)", .series = {},
-                 .logy = true};
-  std::vector<double> epochs;
-  for (int e : h.epochs) epochs.push_back(e + 1);
-  f.series.push_back({.title = "training", .x = epochs, .y = h["loss"]});
-  f.series.push_back({.title = "validation (test split)", .x = epochs, .y = h["val_loss"]});
+  plot::EpochCurves f{.title = title, .ylabel = "MSE + penalty (log scale)", .logy = true};
+  f.add("training", h["loss"]);
+  f.add("validation (test split)", h["val_loss"]);
   plot::save_png(f, path);
 }
 
@@ -57,7 +53,7 @@ void train_and_report(experiment::Variant variant, const std::string& model_name
                       const xt::xarray<float>& x_train, const xt::xarray<float>& y_train,
                       const xt::xarray<float>& x_test, const xt::xarray<float>& y_test,
                       const experiment::Options& opt) {
-  auto model = make_model(variant, opt.seed);
+  auto model = make_model(variant, *opt.lambda, opt.seed);
   std::cerr << "training model '" << model_name << "'\n";
   const nn::History history =
       model.fit(x_train, y_train,
@@ -76,7 +72,7 @@ void train_and_report(experiment::Variant variant, const std::string& model_name
                   opt.out + "/boston_" + model_name + "_loss.png");
 }
 
-int run(const experiment::Options& opt) {
+void run(const experiment::Options& opt) {
   const auto variants = experiment::variants(opt.reg);
   for (const auto v : variants)
     if (v == experiment::Variant::l1_prox)
@@ -93,7 +89,7 @@ int run(const experiment::Options& opt) {
   const xt::xarray<float> x_train_std = scaler.fit_transform(split.x_train);
   const xt::xarray<float> x_test_std = scaler.transform(split.x_test);
 
-  std::cerr << make_model(variants.front(), opt.seed).summary() << "\n";
+  std::cerr << make_model(variants.front(), *opt.lambda, opt.seed).summary() << "\n";
   std::cerr << "rows: " << split.x_train.shape()[0] << " train, " << split.x_test.shape()[0]
             << " test (also the validation data)\n";
   for (const auto v : variants)
@@ -101,22 +97,12 @@ int run(const experiment::Options& opt) {
   for (const auto v : variants)
     train_and_report(v, experiment::name(v) + "_standardized", "standardized", x_train_std, split.y_train,
                      x_test_std, split.y_test, opt);
-  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  experiment::Options opt;
-  opt.epochs = 100;
-  opt.reg = "l1,l2";
-  CLI::App app{"Boston housing 13-10-1 regression with L1 / L2 activity regularization on the output (Keras-style)"};
-  experiment::add_options(app, opt);
-  CLI11_PARSE(app, argc, argv);
-  try {
-    return run(opt);
-  } catch (const std::exception& e) {
-    std::cerr << "boston_regularization: " << e.what() << "\n";
-    return 1;
-  }
+  return experiment::run_main(
+      argc, argv, "Boston housing 13-10-1 regression with L1 / L2 activity regularization on the output (Keras-style)",
+      {.epochs = 100, .reg = "l1,l2", .lambda = 1e-5}, run);
 }

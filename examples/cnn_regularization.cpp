@@ -20,7 +20,6 @@
 // PNGs:   <out>/cnn_<dataset>_<model>_loss.png (training vs validation loss),
 //         <out>/cnn_<dataset>_val_accuracy.png and <out>/cnn_<dataset>_val_loss.png (every model).
 #include <algorithm>
-#include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -55,7 +54,28 @@ xt::xarray<float> with_channel(xt::xarray<float> images) {
   return images;
 }
 
-int run(const experiment::Options& opt, const std::string& dataset, double lambda) {
+experiment::Report cnn_report(const std::string& dataset, experiment::Variant variant, double lambda,
+                              const nn::History& history, nn::Sequential<float>& model, const xt::xarray<float>& x_test,
+                              const xt::xarray<float>& y_test) {
+  const nn::Logs test = model.evaluate(x_test, y_test, 128);
+  auto report = experiment::report("cnn_" + dataset, experiment::name(variant), history, model);
+  report.test_metric = "accuracy";
+  report.test_value = test.at("accuracy");
+  report.extra["dataset"] = dataset;
+  report.extra["lambda"] = variant == experiment::Variant::none ? 0.0 : lambda;
+  report.extra["test_loss"] = test.at("data_loss");
+  const auto& val_accuracy = history["val_accuracy"];
+  report.extra["final_val_accuracy"] = val_accuracy.back();
+  report.extra["max_val_accuracy"] = *std::max_element(val_accuracy.begin(), val_accuracy.end());
+  const auto& val_data_loss = history["val_data_loss"];
+  report.extra["final_val_data_loss"] = val_data_loss.back();
+  report.extra["min_val_data_loss"] = *std::min_element(val_data_loss.begin(), val_data_loss.end());
+  report.extra["final_train_accuracy"] = history["accuracy"].back();
+  return report;
+}
+
+void run(const experiment::Options& opt, const std::string& dataset) {
+  const double lambda = *opt.lambda;
   const auto variants = experiment::variants(opt.reg);
   if (dataset != "mnist" && dataset != "fashion") {
     throw std::invalid_argument("--dataset: expected mnist or fashion, got '" + dataset + "'");
@@ -70,78 +90,42 @@ int run(const experiment::Options& opt, const std::string& dataset, double lambd
 
   const std::string title = fashion ? "Fashion-MNIST" : "MNIST";
   auto figure = [&](const std::string& what, const std::string& ylabel) {
-    return plot::Figure{
-        .title = title + " CNN: " + what, .xlabel = "epoch", .ylabel = ylabel, .series = {}, .width = 900, .height = 560};
+    return plot::EpochCurves{.title = title + " CNN: " + what, .ylabel = ylabel, .width = 900, .height = 560};
   };
-  plot::Figure accuracy = figure("validation accuracy (last 10% of training rows)", "validation accuracy");
-  plot::Figure loss = figure("validation loss", "validation loss (solid: cross-entropy, dashed: + penalty)");
-  bool summary_printed = false;
+  plot::EpochCurves accuracy = figure("validation accuracy (last 10% of training rows)", "validation accuracy");
+  plot::EpochCurves loss = figure("validation loss", "validation loss (solid: cross-entropy, dashed: + penalty)");
   for (const auto variant : variants) {
     const std::string model_name = experiment::name(variant);
     auto model = make_model(variant, lambda, opt.seed);
-    if (!summary_printed) {
-      std::cerr << model.summary() << "\n";
-      summary_printed = true;
-    }
+    if (variant == variants.front()) std::cerr << model.summary() << "\n";
     std::cerr << "training model '" << model_name << "' on " << title << "\n";
     const nn::History history = model.fit(
         x_train, y_train,
         {.epochs = opt.epochs, .batch_size = 128, .validation_split = 0.1, .seed = opt.seed, .verbose = 1});
 
-    const nn::Logs test = model.evaluate(x_test, y_test, 128);
-    auto report = experiment::report("cnn_" + dataset, model_name, history, model);
-    report.test_metric = "accuracy";
-    report.test_value = test.at("accuracy");
-    report.extra["dataset"] = dataset;
-    report.extra["lambda"] = variant == experiment::Variant::none ? 0.0 : lambda;
-    report.extra["test_loss"] = test.at("data_loss");
-    const auto& val_accuracy = history["val_accuracy"];
-    report.extra["final_val_accuracy"] = val_accuracy.back();
-    report.extra["max_val_accuracy"] = *std::max_element(val_accuracy.begin(), val_accuracy.end());
-    const auto& val_data_loss = history["val_data_loss"];
-    report.extra["final_val_data_loss"] = val_data_loss.back();
-    report.extra["min_val_data_loss"] = *std::min_element(val_data_loss.begin(), val_data_loss.end());
-    report.extra["final_train_accuracy"] = history["accuracy"].back();
-    experiment::print_report(report);
+    experiment::print_report(cnn_report(dataset, variant, lambda, history, model, x_test, y_test));
 
     // No underscore in plot text: gnuplot's enhanced text would make it a subscript.
     const std::string legend = variant == experiment::Variant::l1_prox ? "l1 prox" : model_name;
     experiment::plot_losses(title + " CNN, model '" + legend + "': training vs validation loss", history,
                             opt.out + "/cnn_" + dataset + "_" + model_name + "_loss.png");
-    std::vector<double> epochs;
-    for (int e : history.epochs) epochs.push_back(e + 1);
     // One colour per model; its loss with the penalty dashed in the same colour.
-    const std::string colour = " lc " + std::to_string(accuracy.series.size() + 1);
-    accuracy.series.push_back({.title = legend, .x = epochs, .y = val_accuracy, .style = "linespoints" + colour});
-    loss.series.push_back({.title = legend, .x = epochs, .y = val_data_loss, .style = "linespoints" + colour});
+    const std::string colour = " lc " + std::to_string(accuracy.curves.size() + 1);
+    accuracy.add(legend, history["val_accuracy"], "linespoints" + colour);
+    loss.add(legend, history["val_data_loss"], "linespoints" + colour);
     if (variant != experiment::Variant::none)
-      loss.series.push_back(
-          {.title = legend + " + penalty", .x = epochs, .y = history["val_loss"], .style = "lines dt 2" + colour});
+      loss.add(legend + " + penalty", history["val_loss"], "lines dt 2" + colour);
   }
   plot::save_png(accuracy, opt.out + "/cnn_" + dataset + "_val_accuracy.png");
   plot::save_png(loss, opt.out + "/cnn_" + dataset + "_val_loss.png");
-  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  experiment::Options opt;
-  opt.epochs = 10;
-  opt.reg = "none,l1,l2";
   std::string dataset = "mnist";
-  double lambda = 1e-3;
-  CLI::App app{"A small CNN on MNIST or Fashion-MNIST with and without L1/L2 kernel regularization (Keras-style)"};
-  experiment::add_options(app, opt);
-  app.add_option("--dataset", dataset, "mnist or fashion")->capture_default_str();
-  app.add_option("--lambda", lambda, "strength of the L1/L2 kernel penalties")
-      ->capture_default_str()
-      ->check(cli::finite_non_negative());
-  CLI11_PARSE(app, argc, argv);
-  try {
-    return run(opt, dataset, lambda);
-  } catch (const std::exception& e) {
-    std::cerr << "cnn_regularization: " << e.what() << "\n";
-    return 1;
-  }
+  return experiment::run_main(
+      argc, argv, "A small CNN on MNIST or Fashion-MNIST with and without L1/L2 kernel regularization (Keras-style)",
+      {.epochs = 10, .reg = "none,l1,l2", .lambda = 1e-3}, [&](const experiment::Options& opt) { run(opt, dataset); },
+      [&](CLI::App& app) { app.add_option("--dataset", dataset, "mnist or fashion")->capture_default_str(); });
 }

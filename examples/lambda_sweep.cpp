@@ -12,14 +12,14 @@
 // stdout: one JSON line per (problem, reg, λ) with the shared report keys, averaged over the
 // folds (epochs is per fold; train_seconds the sum over the folds), then one line per
 // (problem, reg) with the chosen λ. stderr: one progress line per fold.
-// Plots: <out>/lambda_sweep_<problem>.png (CV validation loss against λ, mean ± std) and
+// Plots: <out>/lambda_sweep_<problem>.png (CV validation loss against λ, the mean as a line and
+// the mean ± std as a shaded band) and
 // <out>/lambda_sweep_<problem>_sparsity.png (exact-zero and |w| < 1e-3 fractions of the kernels).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
-#include <exception>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -158,174 +158,187 @@ struct Point {
   double lambda = 0, cv_mean = 0, cv_std = 0, zero_fraction = 0, small_fraction = 0;
 };
 
+Problem make_problem(const std::string& name, int moons_epochs, int boston_epochs, const std::string& data) {
+  Problem p;
+  p.name = name;
+  if (name == "moons") {
+    auto moons = datasets::make_moons<double>(200, 0.25, 2);
+    p.x = moons.x;
+    p.y = moons.y;
+    p.epochs = moons_epochs;
+    p.learning_rate = 0.01;
+    p.loss = "binary_crossentropy";
+    p.hidden = {64, 64};
+    p.output_activation = "sigmoid";
+  } else {
+    auto boston = datasets::load_boston(datasets::data_dir(data) + "/boston/data.csv");
+    p.x = boston.features;
+    p.y = boston.target;
+    p.standardize = true;
+    p.epochs = boston_epochs;
+    p.learning_rate = 1e-3;
+    p.loss = "mse";
+    p.hidden = {32};
+    p.output_activation = "linear";
+  }
+  return p;
+}
+
+// Trains every fold of one (reg, λ), prints its report and returns its point of the curve.
+Point sweep_point(const Problem& p, const std::vector<datasets::Fold>& cv, experiment::Variant kind, double lambda,
+                  std::uint64_t seed) {
+  const std::string reg = experiment::name(kind);
+  std::vector<FoldResult> results;
+  for (std::size_t f = 0; f < cv.size(); ++f) {
+    results.push_back(train_fold(p, cv[f], kind, lambda, seed));
+    const auto& r = results.back();
+    std::fprintf(stderr, "%s %s lambda=%s fold %zu/%zu: val data loss %.4f, zeros %.3f, |w|<1e-3 %.3f (%.1f s)\n",
+                 p.name.c_str(), reg.c_str(), lambda_str(lambda).c_str(), f + 1, cv.size(), r.val_data_loss,
+                 r.zero_fraction, r.small_fraction, r.seconds);
+  }
+  auto column = [&](double FoldResult::*field) {
+    std::vector<double> v;
+    for (const auto& r : results) v.push_back(r.*field);
+    return v;
+  };
+  Point pt{.lambda = lambda,
+           .cv_mean = mean(column(&FoldResult::val_data_loss)),
+           .cv_std = stddev(column(&FoldResult::val_data_loss)),
+           .zero_fraction = mean(column(&FoldResult::zero_fraction)),
+           .small_fraction = mean(column(&FoldResult::small_fraction))};
+  experiment::Report rep;
+  rep.example = "lambda_sweep";
+  rep.model = p.name + "_" + reg + "_lambda=" + lambda_str(lambda);
+  rep.epochs = p.epochs;
+  for (const auto& r : results) rep.train_seconds += r.seconds;
+  rep.seconds_per_epoch = rep.train_seconds / (double(p.epochs) * double(results.size()));
+  rep.final_loss = mean(column(&FoldResult::final_loss));
+  rep.final_val_loss = mean(column(&FoldResult::final_val_loss));
+  rep.min_val_loss = mean(column(&FoldResult::min_val_loss));
+  rep.test_metric = "cv_val_data_loss";
+  rep.test_value = pt.cv_mean;
+  rep.exact_zero_fraction = pt.zero_fraction;
+  rep.small_weight_fraction = pt.small_fraction;
+  rep.extra = {{"problem", p.name},     {"reg", reg},           {"lambda", lambda},
+               {"cv_mean", pt.cv_mean}, {"cv_std", pt.cv_std}, {"folds", cv.size()}};
+  experiment::print_report(rep);
+  return pt;
+}
+
+// The chosen λ: lowest mean CV loss; on a tie the larger λ (the simpler model).
+void print_choice(const std::string& problem, experiment::Variant kind, const std::vector<Point>& curve) {
+  const Point* best = &curve.front();
+  for (const auto& pt : curve)
+    if (pt.cv_mean <= best->cv_mean) best = &pt;  // λ ascending: "<=" keeps the larger on ties
+  nlohmann::json j = {
+      {"example", "lambda_sweep"}, {"problem", problem}, {"reg", experiment::name(kind)}, {"chosen_lambda", best->lambda}};
+  std::cout << j.dump() << std::endl;
+}
+
+// The λ axis: logarithmic, with λ = 0 drawn one decade below the smallest positive λ, with a tic
+// labelled "0" there, and a tic at every grid value.
+struct LambdaAxis {
+  double zero_at = 1e-6;
+  std::string label = "λ (log scale)";
+  std::vector<std::pair<double, std::string>> tics;
+  double operator()(double lambda) const { return lambda > 0 ? lambda : zero_at; }
+};
+
+LambdaAxis lambda_axis(const std::vector<double>& lambdas) {
+  LambdaAxis axis;
+  const auto smallest = std::find_if(lambdas.begin(), lambdas.end(), [](double l) { return l > 0; });
+  if (smallest != lambdas.end()) axis.zero_at = *smallest / 10;
+  if (lambdas.front() == 0)
+    axis.label += "; λ = 0 is drawn at " + lambda_str(axis.zero_at) + ", one decade left of the smallest λ > 0";
+  for (double l : lambdas) axis.tics.emplace_back(axis(l), lambda_str(l));
+  return axis;
+}
+
+void plot_sweep(const Problem& p, std::size_t folds, const std::vector<experiment::Variant>& kinds,
+                const std::vector<std::vector<Point>>& curves, const std::vector<double>& lambdas,
+                const std::string& out) {
+  const LambdaAxis xpos = lambda_axis(lambdas);
+  const std::string data_loss = p.name == "moons" ? "binary cross-entropy" : "MSE";
+  plot::Figure loss_fig{.title = p.name + ": " + std::to_string(folds) + "-fold cross-validation loss against λ",
+                        .xlabel = xpos.label,
+                        .ylabel = "validation " + data_loss + " without the penalty (mean; band ± std)",
+                        .series = {},
+                        .logx = true,
+                        .xtics = xpos.tics};
+  plot::Figure sparse_fig{.title = p.name + ": sparsity of the kernels after training",
+                          .xlabel = xpos.label,
+                          .ylabel = "fraction of all kernel weights (mean over folds)",
+                          .series = {},
+                          .logx = true,
+                          .ymin = -0.02,
+                          .ymax = 1.02,
+                          .xtics = xpos.tics};
+  const std::vector<std::string> point_types = {"7", "5", "9", "11", "13"};  // disc, square, triangles, diamond
+  for (std::size_t k = 0; k < kinds.size(); ++k) {
+    const std::string reg = experiment::name(kinds[k]), colour = " lc " + std::to_string(k + 1);
+    const std::string point_style = " pt " + point_types[k % point_types.size()];
+    plot::Series m{.title = reg + " mean", .x = {}, .y = {}, .style = "linespoints" + point_style + " ps 1.3" + colour};
+    plot::Series band{.title = reg + " mean ± std", .x = {}, .y = {}, .style = "filledcurves fs transparent solid 0.2 noborder" + colour};
+    plot::Series zeros{.title = reg + ": exact zeros", .x = {}, .y = {}, .style = "linespoints" + point_style + " ps " + std::to_string(1.8 - 0.4 * double(k % 3)) + colour};
+    plot::Series small{.title = reg + ": |w| < 1e-3", .x = {}, .y = {}, .style = "linespoints dt 2 pt 6 ps 1.5" + colour};
+    for (const auto& pt : curves[k]) {
+      const double x = xpos(pt.lambda);
+      m.x.push_back(x), m.y.push_back(pt.cv_mean);
+      band.x.push_back(x), band.y.push_back(pt.cv_mean - pt.cv_std), band.y_high.push_back(pt.cv_mean + pt.cv_std);
+      zeros.x.push_back(x), zeros.y.push_back(pt.zero_fraction);
+      small.x.push_back(x), small.y.push_back(pt.small_fraction);
+    }
+    loss_fig.series.push_back(band);
+    loss_fig.series.push_back(m);
+    sparse_fig.series.push_back(zeros);
+    sparse_fig.series.push_back(small);
+  }
+  plot::save_png(loss_fig, out + "/lambda_sweep_" + p.name + ".png");
+  plot::save_png(sparse_fig, out + "/lambda_sweep_" + p.name + "_sparsity.png");
+}
+
+struct SweepOptions {
+  std::string problems = "moons,boston", lambdas = "0,1e-5,1e-4,1e-3,1e-2,1e-1";
+  std::size_t folds = 5;
+  int moons_epochs = 300, boston_epochs = 1000;
+  CLI::Option* epochs = nullptr;  // the shared --epochs: given, it replaces both defaults
+};
+
+void run(const experiment::Options& opt, const SweepOptions& sweep) {
+  const auto kinds = experiment::variants(opt.reg);
+  const auto lambdas = parse_lambdas(sweep.lambdas);
+  const auto problem_names = parse_problems(sweep.problems);
+  const bool epochs_given = sweep.epochs->count() > 0;
+  for (const auto& problem_name : problem_names) {
+    const Problem p = make_problem(problem_name, epochs_given ? opt.epochs : sweep.moons_epochs,
+                                   epochs_given ? opt.epochs : sweep.boston_epochs, opt.data);
+    const auto cv = datasets::kfold(p.x.shape()[0], sweep.folds, true, static_cast<std::int64_t>(opt.seed % 4294967296ULL));
+    std::vector<std::vector<Point>> curves;  // per reg kind, per λ
+    for (auto kind : kinds) {
+      std::vector<Point> curve;
+      for (double lambda : lambdas) curve.push_back(sweep_point(p, cv, kind, lambda, opt.seed));
+      curves.push_back(curve);
+    }
+    for (std::size_t k = 0; k < kinds.size(); ++k) print_choice(p.name, kinds[k], curves[k]);
+    plot_sweep(p, cv.size(), kinds, curves, lambdas, opt.out);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  experiment::Options opt;
-  opt.reg = "l1,l2";
-  std::string problems_arg = "moons,boston", lambdas_arg = "0,1e-5,1e-4,1e-3,1e-2,1e-1";
-  std::size_t folds = 5;
-  int moons_epochs = 300, boston_epochs = 1000;
-
-  CLI::App app{"Cross-validated choice of the L1/L2 strength lambda on two moons and Boston housing"};
-  experiment::add_options(app, opt);
-  app.get_option("--epochs")
-      ->description("training epochs per fold (default: 300 for moons, 1000 for boston)")
-      ->default_str("");
-  app.add_option("--problem", problems_arg, "comma-separated problems: moons,boston")->capture_default_str();
-  app.add_option("--lambdas", lambdas_arg, "comma-separated lambda grid (>= 0)")->capture_default_str();
-  app.add_option("--folds", folds, "cross-validation folds (k of k-fold)")->capture_default_str()->check(
-      cli::integer_in<std::size_t>(2, 100));
-  CLI11_PARSE(app, argc, argv);
-  if (app.count("--epochs")) moons_epochs = boston_epochs = opt.epochs;
-
-  try {
-    const auto kinds = experiment::variants(opt.reg);
-    const auto lambdas = parse_lambdas(lambdas_arg);
-    const auto problem_names = parse_problems(problems_arg);
-
-    for (const auto& problem_name : problem_names) {
-      Problem p;
-      p.name = problem_name;
-      if (problem_name == "moons") {
-        auto moons = datasets::make_moons<double>(200, 0.25, 2);
-        p.x = moons.x;
-        p.y = moons.y;
-        p.epochs = moons_epochs;
-        p.learning_rate = 0.01;
-        p.loss = "binary_crossentropy";
-        p.hidden = {64, 64};
-        p.output_activation = "sigmoid";
-      } else {
-        auto boston = datasets::load_boston(datasets::data_dir(opt.data) + "/boston/data.csv");
-        p.x = boston.features;
-        p.y = boston.target;
-        p.standardize = true;
-        p.epochs = boston_epochs;
-        p.learning_rate = 1e-3;
-        p.loss = "mse";
-        p.hidden = {32};
-        p.output_activation = "linear";
-      }
-      const auto cv = datasets::kfold(p.x.shape()[0], folds, true, static_cast<std::int64_t>(opt.seed % 4294967296ULL));
-
-      std::vector<std::vector<Point>> curves;  // per reg kind, per λ
-      for (auto kind : kinds) {
-        const std::string reg = experiment::name(kind);
-        std::vector<Point> curve;
-        for (double lambda : lambdas) {
-          std::vector<FoldResult> results;
-          for (std::size_t f = 0; f < cv.size(); ++f) {
-            results.push_back(train_fold(p, cv[f], kind, lambda, opt.seed));
-            const auto& r = results.back();
-            std::fprintf(stderr, "%s %s lambda=%s fold %zu/%zu: val data loss %.4f, zeros %.3f, |w|<1e-3 %.3f (%.1f s)\n",
-                         p.name.c_str(), reg.c_str(), lambda_str(lambda).c_str(), f + 1, cv.size(), r.val_data_loss,
-                         r.zero_fraction, r.small_fraction, r.seconds);
-          }
-          auto column = [&](double FoldResult::*field) {
-            std::vector<double> v;
-            for (const auto& r : results) v.push_back(r.*field);
-            return v;
-          };
-          Point pt{.lambda = lambda,
-                   .cv_mean = mean(column(&FoldResult::val_data_loss)),
-                   .cv_std = stddev(column(&FoldResult::val_data_loss)),
-                   .zero_fraction = mean(column(&FoldResult::zero_fraction)),
-                   .small_fraction = mean(column(&FoldResult::small_fraction))};
-          curve.push_back(pt);
-
-          experiment::Report rep;
-          rep.example = "lambda_sweep";
-          rep.model = p.name + "_" + reg + "_lambda=" + lambda_str(lambda);
-          rep.epochs = p.epochs;
-          for (const auto& r : results) rep.train_seconds += r.seconds;
-          rep.seconds_per_epoch = rep.train_seconds / (double(p.epochs) * double(results.size()));
-          rep.final_loss = mean(column(&FoldResult::final_loss));
-          rep.final_val_loss = mean(column(&FoldResult::final_val_loss));
-          rep.min_val_loss = mean(column(&FoldResult::min_val_loss));
-          rep.test_metric = "cv_val_data_loss";
-          rep.test_value = pt.cv_mean;
-          rep.exact_zero_fraction = pt.zero_fraction;
-          rep.small_weight_fraction = pt.small_fraction;
-          rep.extra = {{"problem", p.name}, {"reg", reg},          {"lambda", lambda},
-                       {"cv_mean", pt.cv_mean}, {"cv_std", pt.cv_std}, {"folds", cv.size()}};
-          experiment::print_report(rep);
-        }
-        curves.push_back(curve);
-      }
-
-      // The chosen λ: lowest mean CV loss; on a tie the larger λ (the simpler model).
-      for (std::size_t k = 0; k < kinds.size(); ++k) {
-        const Point* best = &curves[k].front();
-        for (const auto& pt : curves[k])
-          if (pt.cv_mean <= best->cv_mean) best = &pt;  // λ ascending: "<=" keeps the larger on ties
-        nlohmann::json j = {{"example", "lambda_sweep"},
-                            {"problem", p.name},
-                            {"reg", experiment::name(kinds[k])},
-                            {"chosen_lambda", best->lambda}};
-        std::cout << j.dump() << std::endl;
-      }
-
-      // λ = 0 cannot sit on a log axis: draw it one decade below the smallest positive λ, with a
-      // tic labelled "0" there, and a tic at every grid value.
-      double smallest = 0;
-      for (double l : lambdas)
-        if (l > 0) {
-          smallest = l;
-          break;
-        }
-      const double zero_at = smallest > 0 ? smallest / 10 : 1e-6;
-      const bool has_zero = lambdas.front() == 0;
-      auto xpos = [&](double l) { return l > 0 ? l : zero_at; };
-      std::string xlabel = "λ (log scale)";
-      if (has_zero) xlabel += "; λ = 0 is drawn at " + lambda_str(zero_at) + ", one decade left of the smallest λ > 0";
-      std::vector<std::pair<double, std::string>> tics;
-      for (double l : lambdas) tics.emplace_back(xpos(l), lambda_str(l));
-
-      const std::string data_loss = p.name == "moons" ? "binary cross-entropy" : "MSE";
-      plot::Figure loss_fig{.title = p.name + ": " + std::to_string(cv.size()) + "-fold cross-validation loss against λ",
-                            .xlabel = xlabel,
-                            .ylabel = "validation " + data_loss + " without the penalty (mean ± std over folds)",
-                            .series = {},
-                            .logx = true,
-                            .xtics = tics};
-      plot::Figure sparse_fig{.title = p.name + ": sparsity of the kernels after training",
-                              .xlabel = xlabel,
-                              .ylabel = "fraction of all kernel weights (mean over folds)",
-                              .series = {},
-                              .logx = true,
-                              .ymin = -0.02,
-                              .ymax = 1.02,
-                              .xtics = tics};
-      const std::vector<std::string> point_types = {"7", "5", "9", "11", "13"};  // disc, square, triangles, diamond
-      for (std::size_t k = 0; k < kinds.size(); ++k) {
-        const std::string reg = experiment::name(kinds[k]);
-        const std::string point_style = " pt " + point_types[k % point_types.size()];
-        plot::Series m{.title = reg + " mean", .x = {}, .y = {}, .style = "linespoints" + point_style + " ps 1.3 lc " + std::to_string(k + 1)};
-        plot::Series lo{.title = reg + " mean ± std", .x = {}, .y = {}, .style = "lines dt 2 lc " + std::to_string(k + 1)};
-        plot::Series hi{.title = "" /* no second key entry */, .x = {}, .y = {}, .style = "lines dt 2 lc " + std::to_string(k + 1)};
-        plot::Series zeros{.title = reg + ": exact zeros", .x = {}, .y = {}, .style = "linespoints" + point_style + " ps " + std::to_string(1.8 - 0.4 * double(k % 3)) + " lc " + std::to_string(k + 1)};
-        plot::Series small{.title = reg + ": |w| < 1e-3", .x = {}, .y = {}, .style = "linespoints dt 2 pt 6 ps 1.5 lc " + std::to_string(k + 1)};
-        for (const auto& pt : curves[k]) {
-          const double x = xpos(pt.lambda);
-          m.x.push_back(x), m.y.push_back(pt.cv_mean);
-          lo.x.push_back(x), lo.y.push_back(pt.cv_mean - pt.cv_std);
-          hi.x.push_back(x), hi.y.push_back(pt.cv_mean + pt.cv_std);
-          zeros.x.push_back(x), zeros.y.push_back(pt.zero_fraction);
-          small.x.push_back(x), small.y.push_back(pt.small_fraction);
-        }
-        loss_fig.series.push_back(m);
-        loss_fig.series.push_back(lo);
-        loss_fig.series.push_back(hi);
-        sparse_fig.series.push_back(zeros);
-        sparse_fig.series.push_back(small);
-      }
-      plot::save_png(loss_fig, opt.out + "/lambda_sweep_" + p.name + ".png");
-      plot::save_png(sparse_fig, opt.out + "/lambda_sweep_" + p.name + "_sparsity.png");
-    }
-  } catch (const std::exception& e) {
-    std::cerr << "lambda_sweep: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+  SweepOptions sweep;
+  return experiment::run_main(
+      argc, argv, "Cross-validated choice of the L1/L2 strength lambda on two moons and Boston housing",
+      {.epochs = 1, .reg = "l1,l2", .lambda = std::nullopt},  // --lambdas is the grid; no single --lambda
+      [&](const experiment::Options& opt) { run(opt, sweep); },
+      [&](CLI::App& app) {
+        sweep.epochs = app.get_option("--epochs");
+        sweep.epochs->description("training epochs per fold (default: 300 for moons, 1000 for boston)")->default_str("");
+        app.add_option("--problem", sweep.problems, "comma-separated problems: moons,boston")->capture_default_str();
+        app.add_option("--lambdas", sweep.lambdas, "comma-separated lambda grid (>= 0)")->capture_default_str();
+        app.add_option("--folds", sweep.folds, "cross-validation folds (k of k-fold)")
+            ->capture_default_str()
+            ->check(cli::integer_in<std::size_t>(2, 100));
+      });
 }

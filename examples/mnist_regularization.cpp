@@ -3,18 +3,18 @@
 // A 784-512-128-10 network (relu, relu, softmax) is trained with Adam (lr 1e-3) on categorical
 // cross-entropy, batch 128, holding out the LAST 10% of the 60000 training images for validation
 // (Keras's validation_split). The regularized models put an L1(0.001) kernel penalty on both
-// hidden layers; "l1_prox" applies the same L1 by proximal Adam (soft-thresholding), which can
+// hidden layers (--lambda); "l1_prox" applies the same L1 by proximal Adam (soft-thresholding), which can
 // set weights exactly to zero, where plain Adam on the subgradient only makes them small.
 //
 //   mnist_regularization --out out                     # none,l1 for 15 epochs
 //   mnist_regularization --reg none,l1,l1_prox --epochs 15 --out out
+//   mnist_regularization --lambda 1e-4
 //
 // stdout: one JSON line per model (test_metric "accuracy" on the 10000 test images).
 // stderr: the model summary and per-epoch progress.
 // PNGs:   <out>/mnist_<model>_loss.png (training vs validation loss) and
 //         <out>/mnist_val_loss.png (validation loss of every model).
 #include <algorithm>
-#include <exception>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -28,8 +28,8 @@
 
 namespace {
 
-nn::Sequential<float> make_model(experiment::Variant variant, std::uint64_t seed) {
-  const nn::Regularizer reg = experiment::regularizer(variant, 1e-3);
+nn::Sequential<float> make_model(experiment::Variant variant, double lambda, std::uint64_t seed) {
+  const nn::Regularizer reg = experiment::regularizer(variant, lambda);
   nn::Sequential<float> model(seed);
   model.add(nn::Input({784}));
   model.add(nn::Dense(512, "relu", {.kernel_regularizer = reg}));
@@ -39,7 +39,7 @@ nn::Sequential<float> make_model(experiment::Variant variant, std::uint64_t seed
   return model;
 }
 
-int run(const experiment::Options& opt) {
+void run(const experiment::Options& opt) {
   const auto variants = experiment::variants(opt.reg);
 
   const auto mnist = datasets::load_mnist(datasets::data_dir(opt.data) + "/mnist");
@@ -56,15 +56,13 @@ int run(const experiment::Options& opt) {
   // Validation loss of every model. Keras's val_loss includes the L1 penalty, which dwarfs the
   // cross-entropy of a regularized model, so the solid lines are the cross-entropy alone and the
   // dashed lines the loss with the penalty.
-  plot::Figure combined{.title = "MNIST 784-512-128-10: validation loss (last 10% of training rows)",
-                        .xlabel = "epoch",
-                        .ylabel = "validation loss (solid: cross-entropy, dashed: + L1 penalty)",
-                        .series = {},
-                        .width = 1100};
+  plot::EpochCurves combined{.title = "MNIST 784-512-128-10: validation loss (last 10% of training rows)",
+                             .ylabel = "validation loss (solid: cross-entropy, dashed: + L1 penalty)",
+                             .width = 1100};
   bool summary_printed = false;
   for (const auto variant : variants) {
     const std::string model_name = experiment::name(variant);
-    auto model = make_model(variant, opt.seed);
+    auto model = make_model(variant, *opt.lambda, opt.seed);
     if (!summary_printed) {
       std::cerr << model.summary() << "\n";
       summary_printed = true;
@@ -90,33 +88,15 @@ int run(const experiment::Options& opt) {
     const std::string legend = variant == experiment::Variant::l1_prox ? "l1 prox" : model_name;
     experiment::plot_losses("MNIST, model '" + model_name + "': training vs validation loss", history,
                             opt.out + "/mnist_" + model_name + "_loss.png");
-    std::vector<double> epochs;
-    for (int e : history.epochs) epochs.push_back(e + 1);
-    combined.series.push_back(
-        {.title = legend, .x = epochs, .y = history["val_data_loss"], .style = "linespoints"});
-    if (variant != experiment::Variant::none)
-      combined.series.push_back({.title = legend + " + penalty",
-                                 .x = epochs,
-                                 .y = history["val_loss"],
-                                 .style = "lines dt 2"});
+    combined.add(legend, history["val_data_loss"], "linespoints");
+    if (variant != experiment::Variant::none) combined.add(legend + " + penalty", history["val_loss"], "lines dt 2");
   }
   plot::save_png(combined, opt.out + "/mnist_val_loss.png");
-  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  experiment::Options opt;
-  opt.epochs = 15;
-  opt.reg = "none,l1";
-  CLI::App app{"MNIST 784-512-128-10 with and without L1 kernel regularization (Keras-style)"};
-  experiment::add_options(app, opt);
-  CLI11_PARSE(app, argc, argv);
-  try {
-    return run(opt);
-  } catch (const std::exception& e) {
-    std::cerr << "mnist_regularization: " << e.what() << "\n";
-    return 1;
-  }
+  return experiment::run_main(argc, argv, "MNIST 784-512-128-10 with and without L1 kernel regularization (Keras-style)",
+                              {.epochs = 15, .reg = "none,l1", .lambda = 1e-3}, run);
 }

@@ -12,6 +12,7 @@
 #include <autodiff/autodiff.hpp>
 
 #include "cli.hpp"
+#include "run_main.hpp"
 
 namespace {
 
@@ -23,18 +24,7 @@ struct Settings {
 
 double norm(const ad::Var<float>& g) { return std::sqrt(static_cast<double>(xt::sum(g.value() * g.value())())); }
 
-}  // namespace
-
-int main(int argc, char** argv) try {
-  Settings s;
-  CLI::App app{"Fit a linear model with L1 + L2 penalties on the autodiff tape"};
-  cli::one_line_errors(app);
-  app.add_option("--steps", s.steps, "gradient-descent steps")->capture_default_str()->check(cli::integer_in(1, 1000000));
-  app.add_option("--l1", s.l1, "L1 strength (lambda * sum|W|)")->capture_default_str()->check(cli::finite_non_negative());
-  app.add_option("--l2", s.l2, "L2 strength (lambda * sum W^2)")->capture_default_str()->check(cli::finite_non_negative());
-  app.add_option("--lr", s.lr, "learning rate")->capture_default_str()->check(cli::finite_positive());
-  app.add_option("--seed", s.seed, "data seed")->capture_default_str()->check(cli::integer_in<unsigned>());
-  CLI11_PARSE(app, argc, argv);
+void fit(const Settings& s) {
   constexpr std::size_t samples = 256, features = 8;
   const float true_w[features] = {2.0f, -3.0f, 1.5f, 0, 0, 0, 0, 0};
 
@@ -73,8 +63,17 @@ int main(int argc, char** argv) try {
   std::printf("\nfeature  true_w  fitted_w\n");
   for (std::size_t j = 0; j < features; ++j) std::printf("%7zu %7.3f %9.4f\n", j, true_w[j], W.value()(j, 0));
   std::printf("bias      0.500 %9.4f\n", b.value()(0));
-  return 0;
-} catch (const std::exception& e) {
-  std::fprintf(stderr, "regularized_linear_demo: %s\n", e.what());
-  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings s;
+  CLI::App app{"Fit a linear model with L1 + L2 penalties on the autodiff tape"};
+  app.add_option("--steps", s.steps, "gradient-descent steps")->capture_default_str()->check(cli::integer_in(1, 1000000));
+  app.add_option("--l1", s.l1, "L1 strength (lambda * sum|W|)")->capture_default_str()->check(cli::finite_non_negative());
+  app.add_option("--l2", s.l2, "L2 strength (lambda * sum W^2)")->capture_default_str()->check(cli::finite_non_negative());
+  app.add_option("--lr", s.lr, "learning rate")->capture_default_str()->check(cli::finite_positive());
+  app.add_option("--seed", s.seed, "data seed")->capture_default_str()->check(cli::integer_in<unsigned>());
+  return cli::run_main(app, argc, argv, [&] { fit(s); });
 }

@@ -30,10 +30,11 @@ CLI::Validator finite_number(const std::string& wanted, const std::string& help,
 
 }  // namespace
 
+std::string program_name(const CLI::App& app) { return std::filesystem::path(app.get_name()).filename().string(); }
+
 void one_line_errors(CLI::App& app) {
-  app.failure_message([](const CLI::App* parsed, const CLI::Error& e) {
-    return std::filesystem::path(parsed->get_name()).filename().string() + ": " + e.what() + "\n";
-  });
+  app.failure_message(
+      [](const CLI::App* parsed, const CLI::Error& e) { return program_name(*parsed) + ": " + e.what() + "\n"; });
 }
 
 CLI::Validator finite_positive() {

@@ -24,6 +24,8 @@ namespace cli {
 // On a bad command line, CLI11 prints "<program>: <option>: <message>" and nothing else (no
 // "Run with --help" line); <program> is the file name of argv[0]. --help still prints the help.
 void one_line_errors(CLI::App& app);
+// The file name of argv[0] once `app` has parsed the command line.
+std::string program_name(const CLI::App& app);
 
 // A finite number > 0 (learning rates) or >= 0 (penalty strengths): rejects nan, inf and text.
 CLI::Validator finite_positive();

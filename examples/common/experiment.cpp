@@ -7,6 +7,7 @@
 
 #include "cli.hpp"
 #include "plot.hpp"
+#include "run_main.hpp"
 
 namespace experiment {
 
@@ -20,6 +21,11 @@ void add_options(CLI::App& app, Options& o) {
   app.add_option("--out", o.out, "directory for the PNG plots (created if missing)")->capture_default_str();
   app.add_option("--reg", o.reg, "comma-separated models to train, each once: none,l1,l2,l1l2,l1_prox")
       ->capture_default_str();
+  if (o.lambda) {
+    app.add_option("--lambda", *o.lambda, "strength of the L1/L2 penalties (l1l2: of both)")
+        ->capture_default_str()
+        ->check(cli::finite_non_negative());
+  }
   // After every option's own check, before the program goes on: the --reg list and the --out
   // directory (also when left at their defaults).
   app.final_callback([&o] {
@@ -30,6 +36,18 @@ void add_options(CLI::App& app, Options& o) {
     }
     cli::check_output_dir("--out", o.out);
   });
+}
+
+int run_main(int argc, char** argv, const std::string& description, const Defaults& defaults, const Body& body,
+             const MoreOptions& more_options) {
+  Options options;
+  options.epochs = defaults.epochs;
+  options.reg = defaults.reg;
+  options.lambda = defaults.lambda;
+  CLI::App app{description};
+  add_options(app, options);
+  if (more_options) more_options(app);
+  return cli::run_main(app, argc, argv, [&] { body(options); });
 }
 
 std::vector<Variant> variants(const std::string& list) {
@@ -116,11 +134,9 @@ void print_report(const Report& r) {
 }
 
 void plot_losses(const std::string& title, const nn::History& h, const std::string& path) {
-  plot::Figure f{.title = title, .xlabel = "epoch", .ylabel = "loss (data + penalty)", .series = {}};
-  std::vector<double> epochs;
-  for (int e : h.epochs) epochs.push_back(e + 1);
-  f.series.push_back({.title = "training", .x = epochs, .y = h["loss"]});
-  if (h.contains("val_loss")) f.series.push_back({.title = "validation", .x = epochs, .y = h["val_loss"]});
+  plot::EpochCurves f{.title = title, .ylabel = "loss (data + penalty)"};
+  f.add("training", h["loss"]);
+  if (h.contains("val_loss")) f.add("validation", h["val_loss"]);
   plot::save_png(f, path);
 }
 

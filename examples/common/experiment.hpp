@@ -1,14 +1,18 @@
 // What every regularization example shares: the command line (--help, --epochs, --seed, --data,
-// --out, --reg), the regularization variants, and the one-JSON-line-per-model report on stdout.
+// --out, --reg, --lambda), its main(), the regularization variants, and the
+// one-JSON-line-per-model report on stdout.
 //
-//   experiment::Options opt{.epochs = 15, .reg = "none,l1"};
-//   CLI::App app{"..."};
-//   experiment::add_options(app, opt);
-//   CLI11_PARSE(app, argc, argv);
-//   for (auto kind : experiment::variants(opt.reg)) { ... experiment::print_report(r); }
+//   void run(const experiment::Options& opt) {
+//     for (auto kind : experiment::variants(opt.reg)) { ... experiment::print_report(r); }
+//   }
+//   int main(int argc, char** argv) {
+//     return experiment::run_main(argc, argv, "...", {.epochs = 15, .reg = "none,l1", .lambda = 1e-3}, run);
+//   }
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,14 +31,30 @@ struct Options {
   std::string data;   // data directory; empty: $TAPEFLOW_DATA, then the build tree's data/
   std::string out = "out";
   std::string reg = "none";
+  std::optional<double> lambda;  // the penalty strength; a program that gives it a default has --lambda
 };
 
 // Adds the options above and makes CLI11_PARSE reject, in one line naming the option, an --epochs
-// outside [1, max_epochs], a --seed that is not a 64-bit unsigned integer, a --reg list with an
-// unknown or repeated model, and an --out that is empty or cannot be created or written (--out is
-// created while parsing, before any data is loaded). Sets the app's final_callback: do not set another.
+// outside [1, max_epochs], a --seed that is not a 64-bit unsigned integer, a --lambda that is not a
+// finite number >= 0, a --reg list with an unknown or repeated model, and an --out that is empty or
+// cannot be created or written (--out is created while parsing, before any data is loaded). Sets
+// the app's final_callback: do not set another.
 constexpr int max_epochs = 1000000;
 void add_options(CLI::App& app, Options& options);
+
+// What differs between the programs' shared options: the defaults of --epochs, --reg and
+// --lambda (std::nullopt: the program has no --lambda).
+struct Defaults {
+  int epochs;
+  std::string reg;
+  std::optional<double> lambda;
+};
+// The main() of a regularization example (cli::run_main): add_options with `defaults`, then
+// `more_options` adds the program's own options, and `body` runs with the parsed options.
+using Body = std::function<void(const Options&)>;
+using MoreOptions = std::function<void(CLI::App&)>;
+int run_main(int argc, char** argv, const std::string& description, const Defaults& defaults, const Body& body,
+             const MoreOptions& more_options = {});
 
 // The regularization variants of --reg: none, l1, l2, l1l2, l1_prox.
 enum class Variant { none, l1, l2, l1l2, l1_prox };

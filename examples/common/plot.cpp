@@ -110,6 +110,7 @@ void save_png(const Figure& f, const std::string& path) {
     if (!std::isnan(f.ymin) || !std::isnan(f.ymax)) {
       gp << "set yrange [" << bound(f.ymin) << ":" << bound(f.ymax) << "]\n";
     }
+    if (!std::isnan(f.boxwidth)) gp << "set boxwidth " << bound(f.boxwidth) << " absolute\n";
     if (!f.xtics.empty()) {
       gp << "set xtics (";
       for (std::size_t i = 0; i < f.xtics.size(); ++i) {
@@ -122,8 +123,60 @@ void save_png(const Figure& f, const std::string& path) {
       gp << (i ? ", " : "") << "'-' with " << f.series[i].style << " lw 2 title " << label(f.series[i].title);
     }
     gp << "\n";
-    for (const auto& s : f.series) gp.send1d(std::make_pair(s.x, s.y));
+    for (const auto& s : f.series) {
+      if (s.y_high.empty()) gp.send1d(std::make_pair(s.x, s.y));
+      else gp.send1d(std::make_tuple(s.x, s.y, s.y_high));
+    }
   });
+}
+
+void EpochCurves::add(const std::string& curve_title, const std::vector<double>& per_epoch,
+                      const std::string& style) {
+  Series s{.title = curve_title, .x = {}, .y = per_epoch, .style = style};
+  for (std::size_t e = 0; e < per_epoch.size(); ++e) s.x.push_back(double(e + 1));
+  curves.push_back(std::move(s));
+}
+
+void save_png(const EpochCurves& c, const std::string& path) {
+  Figure f{.title = c.title, .xlabel = "epoch", .ylabel = c.ylabel, .series = {}, .logy = c.logy,
+           .width = c.width, .height = c.height, .ymin = c.ymin, .ymax = c.ymax};
+  std::size_t epochs = 0;
+  for (const auto& curve : c.curves) epochs = std::max(epochs, curve.x.size());
+  if (epochs <= 20) {  // a tic at every epoch, not at 1.5, 2.5, ...
+    for (std::size_t e = 1; e <= epochs; ++e) f.xtics.emplace_back(double(e), std::to_string(e));
+  }
+  if (c.smooth <= 1) {
+    f.series = c.curves;
+  } else {
+    // gnuplot's default line colours; the leading byte is the transparency (00 opaque).
+    static const std::array<const char*, 8> colours = {"9400d3", "009e73", "56b4e9", "e69f00",
+                                                       "f0e442", "0072b2", "e51e10", "000000"};
+    f.ylabel += " (bold: mean over " + std::to_string(c.smooth) + " epochs; faint: each epoch)";
+    for (std::size_t i = 0; i < c.curves.size(); ++i) {
+      const std::string rgb = colours[i % colours.size()];
+      const Series& raw = c.curves[i];
+      f.series.push_back({.title = "", .x = raw.x, .y = raw.y, .style = "lines lc rgb '#d0" + rgb + "'"});
+    }
+    for (std::size_t i = 0; i < c.curves.size(); ++i) {
+      const std::string rgb = colours[i % colours.size()];
+      const Series& raw = c.curves[i];
+      f.series.push_back({.title = raw.title, .x = raw.x, .y = moving_average(raw.y, c.smooth),
+                          .style = "lines lc rgb '#00" + rgb + "'"});
+    }
+  }
+  save_png(f, path);
+}
+
+std::vector<double> moving_average(const std::vector<double>& v, int window) {
+  const auto n = static_cast<std::ptrdiff_t>(v.size()), half = std::ptrdiff_t{window / 2};
+  std::vector<double> out;
+  for (std::ptrdiff_t i = 0; i < n; ++i) {
+    const std::ptrdiff_t lo = std::max<std::ptrdiff_t>(0, i - half), hi = std::min(n, i - half + window);
+    double sum = 0;
+    for (std::ptrdiff_t j = lo; j < hi; ++j) sum += v[std::size_t(j)];
+    out.push_back(sum / double(hi - lo));
+  }
+  return out;
 }
 
 void save_png(const Histogram& h, const std::string& path) {

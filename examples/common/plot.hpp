@@ -18,6 +18,7 @@ struct Series {
   std::string title;
   std::vector<double> x, y;
   std::string style = "lines";  // gnuplot style: lines, points, linespoints, ...
+  std::vector<double> y_high{};  // for "filledcurves": a band between y (low) and y_high at each x
 };
 
 struct Figure {
@@ -28,9 +29,33 @@ struct Figure {
   double ymin = NAN, ymax = NAN;                        // y range; NaN: automatic
   std::vector<std::pair<double, std::string>> xtics{};  // labelled x tics; empty: automatic
   bool xtics_rotate = false;                            // tilt the x tic labels by 45 degrees
+  double boxwidth = NAN;                                // width of "boxes" series in x units; NaN: gnuplot's
 };
 
 void save_png(const Figure& figure, const std::string& path);
+
+// Curves over training epochs (loss, val_loss, accuracy, ... of one or more models): the value
+// of epoch e (from 0) is drawn at x = e + 1.
+//
+//   plot::EpochCurves f{.title = "Validation loss", .ylabel = "loss"};
+//   f.add("none", history["val_loss"]);
+//   plot::save_png(f, "out/val_loss.png");
+struct EpochCurves {
+  std::string title, ylabel;
+  std::vector<Series> curves{};
+  bool logy = false;
+  int width = 960, height = 600;
+  double ymin = NAN, ymax = NAN;  // y range; NaN: automatic
+  // > 1: for long noisy runs, each curve is drawn faintly as it is and boldly as its centred
+  // moving average over this many epochs, in one colour per curve (a style's colour is replaced).
+  int smooth = 1;
+
+  void add(const std::string& title, const std::vector<double>& per_epoch, const std::string& style = "lines");
+};
+void save_png(const EpochCurves& curves, const std::string& path);
+
+// The centred moving average of `v` over `window` values (fewer at the ends).
+std::vector<double> moving_average(const std::vector<double>& v, int window);
 
 // Overlaid histograms (drawn as steps) of several samples on shared bins.
 struct Histogram {
