@@ -182,29 +182,6 @@ Sequential<T>& Sequential<T>::add(const Input& input) {
 }
 
 template <class T>
-Sequential<T>& Sequential<T>::add(const Dense& spec) { return add(std::make_shared<DenseLayer<T>>(spec)); }
-template <class T>
-Sequential<T>& Sequential<T>::add(const Dropout& spec) { return add(std::make_shared<DropoutLayer<T>>(spec)); }
-template <class T>
-Sequential<T>& Sequential<T>::add(const Activation& spec) { return add(std::make_shared<ActivationLayer<T>>(spec)); }
-template <class T>
-Sequential<T>& Sequential<T>::add(const Flatten& spec) { return add(std::make_shared<FlattenLayer<T>>(spec)); }
-template <class T>
-Sequential<T>& Sequential<T>::add(const Conv2D& spec) { return add(std::make_shared<Conv2DLayer<T>>(spec)); }
-template <class T>
-Sequential<T>& Sequential<T>::add(const MaxPooling2D& spec) {
-  return add(std::make_shared<Pooling2DLayer<T>>(Pooling2DLayer<T>::Kind::max, spec.pool_size, spec.options));
-}
-template <class T>
-Sequential<T>& Sequential<T>::add(const AveragePooling2D& spec) {
-  return add(std::make_shared<Pooling2DLayer<T>>(Pooling2DLayer<T>::Kind::average, spec.pool_size, spec.options));
-}
-template <class T>
-Sequential<T>& Sequential<T>::add(const GlobalAveragePooling2D& spec) {
-  return add(std::make_shared<GlobalAveragePooling2DLayer<T>>(spec));
-}
-
-template <class T>
 Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   if (!layer) throw std::invalid_argument("Sequential::add: null layer");
   if (std::find(layers_.begin(), layers_.end(), layer) != layers_.end()) {
@@ -271,7 +248,7 @@ ad::Var<T> Sequential<T>::penalty(bool include_l1) const {
     if (p.defined()) total = total.defined() ? total + p : p;
   };
   for (const auto& l : layers_) {
-    add(l->weight_penalty(include_l1));
+    add(l->regularization_penalty(include_l1));
     add(l->activity_penalty());
   }
   return total.defined() ? total : ad::Var<T>::scalar(T(0));

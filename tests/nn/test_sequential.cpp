@@ -360,3 +360,48 @@ BOOST_AUTO_TEST_CASE(errors_name_the_problem) {
   twice.add(nn::Dense(2));
   BOOST_CHECK_THROW(twice.add(nn::Input({2})), std::logic_error);
 }
+
+// ---- a layer spec of one's own goes through Sequential::add like the built-in ones --------------
+
+namespace {
+
+template <class T>
+class ScaleLayer : public nn::Layer<T> {
+ public:
+  explicit ScaleLayer(double factor) : nn::Layer<T>("scale"), factor_(factor) {}
+  std::string type() const override { return "Scale"; }
+  ad::Shape output_shape(const ad::Shape& input_shape) const override { return input_shape; }
+  ad::Var<T> forward(const ad::Var<T>& x) override { return x * static_cast<T>(factor_); }
+
+ protected:
+  void build_parameters(const ad::Shape&, nn::Random&) override {}
+
+ private:
+  double factor_;
+};
+
+struct Scale {
+  double factor;
+  template <class T>
+  std::shared_ptr<nn::Layer<T>> make_layer() const {
+    return std::make_shared<ScaleLayer<T>>(factor);
+  }
+};
+
+}  // namespace
+
+static_assert(nn::LayerSpec<Scale, float> && nn::LayerSpec<nn::Dense, double> && nn::LayerSpec<nn::Conv2D, float>);
+static_assert(!nn::LayerSpec<int, float> && !nn::LayerSpec<nn::Input, float>);
+
+BOOST_AUTO_TEST_CASE(a_user_defined_layer_spec_is_added_without_editing_sequential) {
+  nn::Sequential<float> m;
+  m.add(nn::Input({2}));
+  m.add(Scale{3.0});
+  m.add(nn::Dense(2, "linear", {.kernel_initializer = nn::Initializer::constant(1.0), .use_bias = false}));
+  m.add(Scale{0.5});
+  BOOST_TEST(m.layers()[2]->name() == "scale_1");
+  BOOST_TEST(m.summary().find("scale_1 (Scale)") != std::string::npos, m.summary());
+  const F out = m.predict(F{{1.0f, 2.0f}});
+  BOOST_TEST(out(0, 0) == 4.5f);  // (3·1 + 3·2)·0.5
+  BOOST_TEST(out(0, 1) == 4.5f);
+}

@@ -12,6 +12,8 @@
 #include "nn/callbacks.hpp"
 #include "nn/conv_layers.hpp"
 #include "nn/initializers.hpp"
+#include "nn/kernel_layer.hpp"
+#include "nn/layer.hpp"
 #include "nn/layers.hpp"
 #include "nn/losses.hpp"
 #include "nn/metrics.hpp"
