@@ -55,6 +55,8 @@ BOOST_AUTO_TEST_CASE(dense_and_conv2d_share_options_parameters_activation_and_ac
       BOOST_TEST_REQUIRE(params.size() == 2u);
       BOOST_TEST(params[0].name == "kernel");
       BOOST_TEST(params[1].name == "bias");
+      BOOST_TEST(params[0].regularizer.description() == "L1(0.1)");
+      BOOST_TEST(params[1].regularizer.description() == "L2(0.2)");
       // x·W with W all 0.5: row sums 0.5·(−0.5) and 0.5·0.25, then the bias −1 and tanh.
       const V y = c.layer->forward(c.x);
       const Array z{{-1.25, -1.25}, {-0.875, -0.875}};

@@ -20,5 +20,6 @@
 #include "nn/module.hpp"
 #include "nn/npz.hpp"
 #include "nn/optimizers.hpp"
+#include "nn/proximal.hpp"
 #include "nn/regularizers.hpp"
 #include "nn/sequential.hpp"

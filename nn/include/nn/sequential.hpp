@@ -106,9 +106,10 @@ class Sequential : public Module<T> {
   ad::Var<T> operator()(const ad::Var<T>& x) { return forward(x); }
 
   // Kernel/bias regularizer penalties on the current weights plus the activity penalties of the
-  // latest forward: the term fit() adds to the data loss, for custom training loops. Without
-  // the L1 parts of kernel/bias regularizers if include_l1 is false. A scalar 0 if none.
-  ad::Var<T> penalty(bool include_l1 = true) const;
+  // latest forward: the term fit() adds to the data loss, for custom training loops. If the
+  // compiled optimizer is proximal, the regularizers' proximal parts (L1) enter as values only:
+  // the optimizer applies them by prox() (see Regularizer::operator()). A scalar 0 if none.
+  ad::Var<T> penalty() const;
 
   void compile(OptimizerConfig optimizer, const std::string& loss, std::vector<std::string> metrics = {});
   void compile(OptimizerConfig optimizer, LossFunction<T> loss, std::vector<std::string> metrics = {},
