@@ -24,7 +24,7 @@
 //   tape   tape overhead per recorded op on tiny and 1M-element tensors, against the same chain
 //          in plain xtensor code (see chain_tape below); l1: the L1 term alone.
 //
-// examples/compare_peers.sh runs this beside the PyTorch and LibTorch references in
+// examples/compare_peers.py runs this beside the PyTorch and LibTorch references in
 // ../shared/peers/ and prints the ratios. Peak RSS is the process's, so run `--only mnist` in a
 // process of its own to read the MNIST figure (the script does).
 //

@@ -443,13 +443,12 @@ Geometry conv2d_geometry(const char* op, const Var<T>& x, const Var<T>& kernel, 
 }
 
 template <class T>
-Var<T> conv2d(const Var<T>& x, const Var<T>& kernel, const Var<T>& bias, const Conv2DOptions& options) {
-  return conv2d_primitive(x, kernel, bias, conv2d_geometry("conv2d", x, kernel, bias, options));
-}
-
-template <class T>
-Var<T> conv2d_relu(const Var<T>& x, const Var<T>& kernel, const Var<T>& bias, const Conv2DOptions& options) {
-  return conv2d_primitive(x, kernel, bias, conv2d_geometry("conv2d_relu", x, kernel, bias, options), true);
+Var<T> conv2d(const Var<T>& x, const Var<T>& kernel, const Var<T>& bias, const Conv2DOptions& options,
+              Activation activation) {
+  const bool relu = activation == Activation::relu;
+  const Geometry g = conv2d_geometry(relu ? "conv2d_relu" : "conv2d", x, kernel, bias, options);
+  if (relu) return conv2d_primitive(x, kernel, bias, g, true);
+  return activate(conv2d_primitive(x, kernel, bias, g), activation);
 }
 
 // ---- im2col / col2im -----------------------------------------------------------------------------
@@ -554,8 +553,7 @@ Var<T> global_avg_pool2d(const Var<T>& x) {
 // ---- explicit instantiation for float and double -------------------------------------------------
 
 #define AD_INSTANTIATE_CONV(T)                                                                   \
-  template Var<T> conv2d(const Var<T>&, const Var<T>&, const Var<T>&, const Conv2DOptions&);   \
-  template Var<T> conv2d_relu(const Var<T>&, const Var<T>&, const Var<T>&, const Conv2DOptions&); \
+  template Var<T> conv2d(const Var<T>&, const Var<T>&, const Var<T>&, const Conv2DOptions&, Activation); \
   template Var<T> im2col(const Var<T>&, Size2, const Conv2DOptions&);                          \
   template Var<T> col2im(const Var<T>&, const Shape&, Size2, const Conv2DOptions&);            \
   template Var<T> max_pool2d(const Var<T>&, Size2, const Pool2DOptions&);                      \

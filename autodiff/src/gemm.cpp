@@ -9,6 +9,8 @@
 // (hidden activations here are ~76% nonzero) stop the scan early and go to the BLAS.
 #include "gemm.hpp"
 
+#include "autodiff/var.hpp"
+
 #include <cblas.h>
 
 #include <algorithm>
@@ -36,7 +38,7 @@ void init_blas() {
       char* end = nullptr;
       const long n = std::strtol(t, &end, 10);
       if (end == t || *end != '\0' || n < 1 || n > max_num_threads) {
-        throw std::invalid_argument(std::string("TAPEFLOW_NUM_THREADS must be an integer in ") + thread_range() +
+        throw ValueError(std::string("TAPEFLOW_NUM_THREADS must be an integer in ") + thread_range() +
                                     ", got '" + t + "'");
       }
       openblas_set_num_threads(static_cast<int>(n));
@@ -192,7 +194,9 @@ void transpose(const T* src, std::size_t rows, std::size_t cols, T* dst) {
 template <class T>
 void skip_zeros(bool ta, std::size_t m, std::size_t n, std::size_t k, const T* a, const T* b, T* c) {
   if (std::max({m, n, k}) > std::numeric_limits<std::uint32_t>::max() / 2) {
-    throw std::length_error("matmul: operand too large for the zero-skipping kernel");
+    throw ShapeError("matmul: operand too large for the zero-skipping kernel: m = " + std::to_string(m) + ", n = " +
+                     std::to_string(n) + ", k = " + std::to_string(k) + " (each must be at most " +
+                     std::to_string(std::numeric_limits<std::uint32_t>::max() / 2) + ")");
   }
   // Reused across calls: a training loop asks for the same sizes every step.
   thread_local CompressedRows<T> rows;
@@ -226,19 +230,12 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const f
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const double* a, const double* b, double* c) {
   gemm_any(ta, tb, m, n, k, a, b, c);
 }
-void gemm_skip_zeros(bool ta, std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b, float* c) {
-  skip_zeros(ta, m, n, k, a, b, c);
-}
-void gemm_skip_zeros(bool ta, std::size_t m, std::size_t n, std::size_t k, const double* a, const double* b,
-                     double* c) {
-  skip_zeros(ta, m, n, k, a, b, c);
-}
 
 }  // namespace detail
 
 void set_num_threads(int threads) {
   if (threads < 1 || threads > max_num_threads) {
-    throw std::invalid_argument("ad::set_num_threads: threads must be in " + thread_range() + ", got " +
+    throw ValueError("ad::set_num_threads: threads must be in " + thread_range() + ", got " +
                                 std::to_string(threads));
   }
   init_blas();  // so a later first matmul does not reset it

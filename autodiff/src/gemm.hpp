@@ -1,6 +1,7 @@
 // The matrix products behind ad::matmul: C = op(A)·op(B), row-major, op = optional transpose,
 // C overwritten. Dense products go to the BLAS (one thread by default, see threads.hpp); a left
-// operand that is mostly zeros takes a zero-skipping kernel instead (gemm.cpp says when and why).
+// operand that is mostly zeros takes a zero-skipping kernel instead (gemm.cpp says when and why;
+// tests/autodiff/test_linalg.cpp reaches it through ad::matmul with mostly-zero operands).
 #pragma once
 
 #include <cstddef>
@@ -10,9 +11,5 @@ namespace ad::detail {
 // a is (m×k), or (k×m) if ta; b is (k×n), or (n×k) if tb; c is (m×n).
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b, float* c);
 void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const double* a, const double* b, double* c);
-
-// The zero-skipping kernel on its own (tests compare it with the BLAS; b not transposed).
-void gemm_skip_zeros(bool ta, std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b, float* c);
-void gemm_skip_zeros(bool ta, std::size_t m, std::size_t n, std::size_t k, const double* a, const double* b, double* c);
 
 }  // namespace ad::detail

@@ -503,16 +503,11 @@ Var<T> matmul(const Var<T>& a, const Var<T>& b, bool transpose_a, bool transpose
   return matmul_flags(a, b, transpose_a, transpose_b);
 }
 
-// act(x·W + b) as one op: the gemm writes the output and one pass adds the bias and applies the
-// activation in place, where matmul, add and relu would make three arrays, three passes and three
+// act(x·W + b) as one op: the gemm writes the output and one pass adds the bias and applies a
+// relu in place, where matmul, add and relu would make three arrays, three passes and three
 // records. The backward is the three ops' backward, written with ops (second order works).
 template <class T>
-Var<T> linear(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, std::string_view activation) {
-  const bool relu_after = activation == "relu";
-  if (!relu_after && activation != "linear") {
-    throw std::invalid_argument("linear: activation must be \"linear\" or \"relu\", got \"" + std::string(activation) +
-                                "\"");
-  }
+Var<T> linear_relu_or_identity(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, bool relu_after) {
   if (x.dim() != 2 || weight.dim() != 2 || x.shape()[1] != weight.shape()[0] ||
       (bias.defined() && (bias.dim() != 1 || bias.shape()[0] != weight.shape()[1]))) {
     throw ShapeError("linear: needs x (m, k), weight (k, n) and bias (n), got " + shape_str(x.shape()) + ", " +
@@ -545,6 +540,12 @@ Var<T> linear(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, std::st
                           if (c.needs(1)) c.grads[1] = matmul_flags(c.in[0], gz, true, false);
                           if (c.in.size() > 2 && c.needs(2)) c.grads[2] = sum_axes(gz, {0}, false);
                         });
+}
+
+template <class T>
+Var<T> linear(const Var<T>& x, const Var<T>& weight, const Var<T>& bias, Activation activation) {
+  if (activation == Activation::relu) return linear_relu_or_identity(x, weight, bias, true);
+  return activate(linear_relu_or_identity(x, weight, bias, false), activation);
 }
 
 template <class T>
@@ -877,7 +878,7 @@ Var<T> l2_norm(const Var<T>& x) {
   template Var<T> tanh(const Var<T>&);                                                                      \
   template Var<T> softplus(const Var<T>&);                                                                  \
   template Var<T> matmul(const Var<T>&, const Var<T>&, bool, bool);                                         \
-  template Var<T> linear(const Var<T>&, const Var<T>&, const Var<T>&, std::string_view);                    \
+  template Var<T> linear(const Var<T>&, const Var<T>&, const Var<T>&, Activation);                          \
   template Var<T> transpose(const Var<T>&);                                                                 \
   template Var<T> transpose(const Var<T>&, const std::vector<std::size_t>&);                                \
   template Var<T> reshape(const Var<T>&, const Shape&);                                                     \

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "instantiate.hpp"
+
 namespace nn {
 
 namespace {
@@ -44,48 +46,37 @@ ad::Padding padding_from_name(const std::string& padding, const std::string& lay
 
 template <class T>
 Conv2DLayer<T>::Conv2DLayer(const Conv2D& spec)
-    : Layer<T>(spec.options.name.empty() ? "conv2d" : spec.options.name), spec_(spec) {
+    : KernelLayer<T>("Conv2D", "conv2d", spec.activation, spec.options),
+      filters_(spec.filters),
+      kernel_size_(spec.kernel_size) {
   if (spec.filters == 0) throw std::invalid_argument("Conv2D: filters must be positive");
   check_positive("Conv2D", "kernel_size", spec.kernel_size);
-  check_positive("Conv2D", "strides", spec.options.strides);
-  check_activation_name(spec.activation);
-  conv_ = {spec.options.strides, padding_from_name(spec.options.padding, "Conv2D")};
+  check_positive("Conv2D", "strides", spec.geometry.strides);
+  conv_ = {spec.geometry.strides, padding_from_name(spec.geometry.padding, "Conv2D")};
 }
 
 template <class T>
 ad::Shape Conv2DLayer<T>::output_shape(const ad::Shape& input_shape) const {
-  check_image_shape(this->name(), type(), input_shape);
-  return {output_length(this->name(), type(), input_shape, 0, spec_.kernel_size[0], conv_.strides[0], conv_.padding),
-          output_length(this->name(), type(), input_shape, 1, spec_.kernel_size[1], conv_.strides[1], conv_.padding),
-          spec_.filters};
+  const std::string type = this->type();
+  check_image_shape(this->name(), type, input_shape);
+  return {output_length(this->name(), type, input_shape, 0, kernel_size_[0], conv_.strides[0], conv_.padding),
+          output_length(this->name(), type, input_shape, 1, kernel_size_[1], conv_.strides[1], conv_.padding),
+          filters_};
 }
 
 template <class T>
-void Conv2DLayer<T>::build_parameters(const ad::Shape& input_shape, Random& rng) {
+ad::Shape Conv2DLayer<T>::kernel_shape(const ad::Shape& input_shape) const {
   output_shape(input_shape);
-  const Conv2DOptions& o = spec_.options;
-  const ad::Shape kernel_shape{spec_.kernel_size[0], spec_.kernel_size[1], input_shape[2], spec_.filters};
-  this->register_parameter("kernel", o.kernel_initializer.template operator()<T>(kernel_shape, rng),
-                           o.kernel_regularizer);
-  if (o.use_bias) {
-    this->register_parameter("bias", o.bias_initializer.template operator()<T>({spec_.filters}, rng),
-                             o.bias_regularizer);
-  }
+  return {kernel_size_[0], kernel_size_[1], input_shape[2], filters_};
 }
 
 template <class T>
-ad::Var<T> Conv2DLayer<T>::forward(const ad::Var<T>& x) {
+ad::Var<T> Conv2DLayer<T>::apply(const ad::Var<T>& x) const {
   if (x.dim() != 4) {
     throw ad::ShapeError("Conv2D '" + this->name() + "': expects inputs of shape (batch, height, width, channels), got " +
                          ad::shape_str(x.shape()));
   }
-  // relu is fused into the convolution (one pass less over the output, same values).
-  ad::Var<T> y = spec_.activation == "relu" ? ad::conv2d_relu(x, this->own_parameter(0), bias(), conv_)
-                                            : activation<T>(spec_.activation, ad::conv2d(x, this->own_parameter(0), bias(), conv_));
-  if (spec_.options.activity_regularizer) {
-    this->set_activity_penalty(spec_.options.activity_regularizer(y) / static_cast<T>(x.shape()[0]));
-  }
-  return y;
+  return ad::conv2d(x, this->kernel(), this->bias(), conv_, this->activation());
 }
 
 // ---- MaxPooling2D, AveragePooling2D ----------------------------------------------------------
@@ -126,12 +117,8 @@ ad::Shape GlobalAveragePooling2DLayer<T>::output_shape(const ad::Shape& input_sh
   return {input_shape[2]};
 }
 
-#define NN_INSTANTIATE_CONV_LAYERS(T) \
-  template class Conv2DLayer<T>;      \
-  template class Pooling2DLayer<T>;   \
-  template class GlobalAveragePooling2DLayer<T>;
-NN_INSTANTIATE_CONV_LAYERS(float)
-NN_INSTANTIATE_CONV_LAYERS(double)
-#undef NN_INSTANTIATE_CONV_LAYERS
+NN_INSTANTIATE_FLOAT_DOUBLE(Conv2DLayer)
+NN_INSTANTIATE_FLOAT_DOUBLE(Pooling2DLayer)
+NN_INSTANTIATE_FLOAT_DOUBLE(GlobalAveragePooling2DLayer)
 
 }  // namespace nn

@@ -28,7 +28,7 @@ void Module<T>::register_module(std::shared_ptr<Module<T>> child) {
 template <class T>
 std::vector<Parameter<T>> Module<T>::parameters() const {
   std::vector<Parameter<T>> out;
-  for (const auto& e : parameters_) out.push_back({e.name, e.var, e.regularizer.l1()});
+  out.insert(out.end(), parameters_.begin(), parameters_.end());
   for (const auto& c : children_) {
     for (auto p : c->parameters()) {
       p.name = c->name() + "/" + p.name;
@@ -39,26 +39,15 @@ std::vector<Parameter<T>> Module<T>::parameters() const {
 }
 
 template <class T>
-std::vector<Regularizer> Module<T>::regularizers() const {
-  std::vector<Regularizer> out;
-  for (const auto& e : parameters_) out.push_back(e.regularizer);
-  for (const auto& c : children_) {
-    for (auto& r : c->regularizers()) out.push_back(std::move(r));
-  }
-  return out;
-}
-
-template <class T>
-ad::Var<T> Module<T>::regularization_penalty(bool include_l1) const {
+ad::Var<T> Module<T>::regularization_penalty(bool prox_applied) const {
   ad::Var<T> total;
   for (const auto& e : parameters_) {
     if (!e.regularizer) continue;
-    if (!include_l1 && e.regularizer.l2() == 0 && e.regularizer.l1() != 0) continue;  // all of it is L1
-    const ad::Var<T> p = e.regularizer(e.var, include_l1);
+    const ad::Var<T> p = e.regularizer(e.var, prox_applied);
     total = total.defined() ? total + p : p;
   }
   for (const auto& c : children_) {
-    const ad::Var<T> p = c->regularization_penalty(include_l1);
+    const ad::Var<T> p = c->regularization_penalty(prox_applied);
     if (p.defined()) total = total.defined() ? total + p : p;
   }
   return total;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <stdexcept>
 #include <type_traits>
 
@@ -209,27 +210,14 @@ void adagrad_update(const Adagrad& c, T* w, const T* g, T* accumulator, std::siz
   }
 }
 
-// w ← sign(w)·max(|w| − threshold, 0), with +0 for the zeros.
+// The optimizer's step sizes for a parameter's proximal step (proximal.hpp): lr for SGD; for
+// Adam lr·√(1−β2^t)/(√v_i + ε) with the v just updated, t the step being taken.
 template <class T>
-void soft_threshold(T* w, T threshold, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const T shrunk = std::abs(w[i]) - threshold;
-    w[i] = shrunk > 0 ? std::copysign(shrunk, w[i]) : T(0);
+ProxStep<T> prox_step(const OptimizerConfig& config, T lr, std::uint64_t t, const T* v) {
+  if (const auto* adam = std::get_if<Adam>(&config)) {
+    return {lr * std::sqrt(one_minus<T>(adam->beta_2, t)), v, static_cast<T>(adam->epsilon)};
   }
-}
-
-// Adam's proximal step: the soft threshold in Adam's own diagonal metric. Adam moves
-// coordinate i by η_i·ĝ_i with η_i = lr·√(1−β2^t)/(√v_i + ε) (ĝ the bias-corrected mean
-// gradient), so the matching proximal step for λ·|w_i| shrinks by η_i·λ. Its fixed points are
-// the lasso conditions (|ĝ_i| ≤ λ where w_i = 0); a flat lr·λ would be swamped by Adam's
-// normalized steps and zero nothing.
-template <class T>
-void adam_soft_threshold(T* w, const T* v, T lr, double beta_2, T epsilon, std::uint64_t t, T l1, std::size_t n) {
-  const T scale = lr * std::sqrt(one_minus<T>(beta_2, t)) * l1;
-  for (std::size_t i = 0; i < n; ++i) {
-    const T shrunk = std::abs(w[i]) - scale / (std::sqrt(v[i]) + epsilon);
-    w[i] = shrunk > 0 ? std::copysign(shrunk, w[i]) : T(0);
-  }
+  return {lr};
 }
 
 }  // namespace
@@ -350,13 +338,9 @@ void Optimizer<T>::step(const std::vector<Parameter<T>>& params) {
                           [&](const Adagrad& c) { adagrad_update(c, w, g, array(0), n); }},
                config_);
 
-    if (proximal && p.l1 > 0) {
-      if (const auto* adam = std::get_if<Adam>(&config_)) {
-        adam_soft_threshold(w, array(1), lr, adam->beta_2, static_cast<T>(adam->epsilon),
-                            iterations_ + 1, static_cast<T>(p.l1), n);
-      } else {
-        soft_threshold(w, lr * static_cast<T>(p.l1), n);
-      }
+    if (proximal && p.regularizer.has_prox()) {
+      const T* v = std::holds_alternative<Adam>(config_) ? array(1) : nullptr;
+      p.regularizer.prox(std::span<T>(w, n), prox_step(config_, lr, iterations_ + 1, v));
     }
   }
   ++iterations_;

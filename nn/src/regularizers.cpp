@@ -1,5 +1,7 @@
 #include "nn/regularizers.hpp"
 
+#include <cmath>
+#include <optional>
 #include <stdexcept>
 
 #include "check.hpp"
@@ -7,6 +9,38 @@
 namespace nn {
 
 using detail::number;
+
+namespace {
+
+// λ·Σ|w|, whose proximal operator is the soft threshold w ← sign(w)·max(|w| − η·λ, 0) (+0 for
+// the zeros).
+class L1Term : public ProximalTerm {
+ public:
+  explicit L1Term(double l1) : l1_(l1) {}
+  std::string description() const override { return "L1(" + number(l1_) + ")"; }
+  ad::Var<float> value(const ad::Var<float>& w) const override { return penalty(w); }
+  ad::Var<double> value(const ad::Var<double>& w) const override { return penalty(w); }
+  void prox(std::span<float> w, const ProxStep<float>& step) const override { soft_threshold(w, step); }
+  void prox(std::span<double> w, const ProxStep<double>& step) const override { soft_threshold(w, step); }
+
+ private:
+  template <class T>
+  ad::Var<T> penalty(const ad::Var<T>& w) const {
+    return static_cast<T>(l1_) * ad::l1_norm(w);  // fused: one pass each way
+  }
+  template <class T>
+  void soft_threshold(std::span<T> w, const ProxStep<T>& step) const {
+    const T lambda = static_cast<T>(l1_);
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      const T shrunk = std::abs(w[i]) - step.times(lambda, i);
+      w[i] = shrunk > 0 ? std::copysign(shrunk, w[i]) : T(0);
+    }
+  }
+
+  double l1_;
+};
+
+}  // namespace
 
 Regularizer Regularizer::l1_l2(double l1, double l2) { return checked("nn::Regularizer::l1_l2", l1, l2); }
 
@@ -16,6 +50,7 @@ Regularizer Regularizer::checked(const char* who, double l1, double l2) {
   Regularizer r;
   r.l1_ = l1;
   r.l2_ = l2;
+  if (l1 != 0) r.prox_ = std::make_shared<L1Term>(l1);
   r.description_ = l2 == 0 ? "L1(" + number(l1) + ")" : l1 == 0 ? "L2(" + number(l2) + ")"
                                                               : "L1L2(" + number(l1) + ", " + number(l2) + ")";
   return r;
@@ -25,8 +60,20 @@ Regularizer L1(double l1) { return Regularizer::checked("nn::L1", l1, 0); }
 Regularizer L2(double l2) { return Regularizer::checked("nn::L2", 0, l2); }
 Regularizer L1L2(double l1, double l2) { return Regularizer::checked("nn::L1L2", l1, l2); }
 
+Regularizer Regularizer::with_prox(Regularizer smooth_part, std::shared_ptr<const ProximalTerm> prox) {
+  if (!prox) throw std::invalid_argument("nn::Regularizer::with_prox: the proximal part is null");
+  Regularizer r = std::move(smooth_part);
+  if (r.prox_) {
+    throw std::invalid_argument("nn::Regularizer::with_prox: '" + r.description_ +
+                                "' has a proximal part already; give its smooth part only");
+  }
+  r.description_ = r ? prox->description() + " + " + r.description_ : prox->description();
+  r.prox_ = std::move(prox);
+  return r;
+}
+
 template <class T>
-ad::Var<T> Regularizer::operator()(const ad::Var<T>& w, bool include_l1) const {
+ad::Var<T> Regularizer::smooth(const ad::Var<T>& w) const {
   const auto& custom = [this]() -> const auto& {
     if constexpr (std::is_same_v<T, float>) return custom_float_;
     else return custom_double_;
@@ -42,20 +89,28 @@ ad::Var<T> Regularizer::operator()(const ad::Var<T>& w, bool include_l1) const {
     }
     return p.dim() == 0 ? p : ad::reshape(p, {});
   }
-  ad::Var<T> total = ad::Var<T>::scalar(T(0));
-  bool any = false;
-  if (l1_ != 0 && include_l1) {
-    total = static_cast<T>(l1_) * ad::l1_norm(w);  // fused: one pass each way
-    any = true;
-  }
-  if (l2_ != 0) {
-    auto l2_term = static_cast<T>(l2_) * ad::sum(ad::square(w));
-    total = any ? total + l2_term : l2_term;
-  }
-  return total;
+  if (l2_ == 0) return {};
+  return static_cast<T>(l2_) * ad::sum(ad::square(w));
 }
 
-template ad::Var<float> Regularizer::operator()(const ad::Var<float>&, bool) const;
-template ad::Var<double> Regularizer::operator()(const ad::Var<double>&, bool) const;
+template <class T>
+ad::Var<T> Regularizer::operator()(const ad::Var<T>& w, bool prox_applied) const {
+  ad::Var<T> total;
+  if (prox_) {
+    std::optional<ad::NoGradGuard> constant;
+    if (prox_applied) constant.emplace();
+    total = prox_->value(w);
+  }
+  const ad::Var<T> s = smooth(w);
+  if (s.defined()) total = total.defined() ? total + s : s;
+  return total.defined() ? total : ad::Var<T>::scalar(T(0));
+}
+
+#define NN_INSTANTIATE_REGULARIZER(T)                                    \
+  template ad::Var<T> Regularizer::operator()(const ad::Var<T>&, bool) const; \
+  template ad::Var<T> Regularizer::smooth(const ad::Var<T>&) const;
+NN_INSTANTIATE_REGULARIZER(float)
+NN_INSTANTIATE_REGULARIZER(double)
+#undef NN_INSTANTIATE_REGULARIZER
 
 }  // namespace nn

@@ -182,29 +182,6 @@ Sequential<T>& Sequential<T>::add(const Input& input) {
 }
 
 template <class T>
-Sequential<T>& Sequential<T>::add(const Dense& spec) { return add(std::make_shared<DenseLayer<T>>(spec)); }
-template <class T>
-Sequential<T>& Sequential<T>::add(const Dropout& spec) { return add(std::make_shared<DropoutLayer<T>>(spec)); }
-template <class T>
-Sequential<T>& Sequential<T>::add(const Activation& spec) { return add(std::make_shared<ActivationLayer<T>>(spec)); }
-template <class T>
-Sequential<T>& Sequential<T>::add(const Flatten& spec) { return add(std::make_shared<FlattenLayer<T>>(spec)); }
-template <class T>
-Sequential<T>& Sequential<T>::add(const Conv2D& spec) { return add(std::make_shared<Conv2DLayer<T>>(spec)); }
-template <class T>
-Sequential<T>& Sequential<T>::add(const MaxPooling2D& spec) {
-  return add(std::make_shared<Pooling2DLayer<T>>(Pooling2DLayer<T>::Kind::max, spec.pool_size, spec.options));
-}
-template <class T>
-Sequential<T>& Sequential<T>::add(const AveragePooling2D& spec) {
-  return add(std::make_shared<Pooling2DLayer<T>>(Pooling2DLayer<T>::Kind::average, spec.pool_size, spec.options));
-}
-template <class T>
-Sequential<T>& Sequential<T>::add(const GlobalAveragePooling2D& spec) {
-  return add(std::make_shared<GlobalAveragePooling2DLayer<T>>(spec));
-}
-
-template <class T>
 Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   if (!layer) throw std::invalid_argument("Sequential::add: null layer");
   if (std::find(layers_.begin(), layers_.end(), layer) != layers_.end()) {
@@ -265,13 +242,14 @@ ad::Var<T> Sequential<T>::forward(const ad::Var<T>& x) {
 }
 
 template <class T>
-ad::Var<T> Sequential<T>::penalty(bool include_l1) const {
+ad::Var<T> Sequential<T>::penalty() const {
+  const bool prox_applied = optimizer_ && optimizer_->proximal_l1();
   ad::Var<T> total;
   auto add = [&](const ad::Var<T>& p) {
     if (p.defined()) total = total.defined() ? total + p : p;
   };
   for (const auto& l : layers_) {
-    add(l->weight_penalty(include_l1));
+    add(l->regularization_penalty(prox_applied));
     add(l->activity_penalty());
   }
   return total.defined() ? total : ad::Var<T>::scalar(T(0));
@@ -320,7 +298,7 @@ Logs Sequential<T>::evaluate_rows(const xt::xarray<T>& x, const xt::xarray<T>& y
     const ad::Var<T> xb(gather(x, rows.data() + s, bs)), yb(gather(y, rows.data() + s, bs));
     const ad::Var<T> pred = forward(xb);
     data_sum += double(loss_(yb, pred).item()) * double(bs);
-    penalty_sum += double(penalty(true).item()) * double(bs);
+    penalty_sum += double(penalty().item()) * double(bs);
     for (auto& m : metrics) m->update(yb.value(), pred.value());
   }
   this->train(was_training);
@@ -385,7 +363,6 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
   if (n_train == 0) throw std::invalid_argument("Sequential::fit: no training rows");
   if (!built_) build(ad::Shape(x.shape().begin() + 1, x.shape().end()));
 
-  const bool proximal = optimizer_->proximal_l1();
   const std::size_t steps = (n_train + o.batch_size - 1) / o.batch_size;
   History history;
 
@@ -432,18 +409,13 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
       for (auto& p : params) p.var.zero_grad();
       const ad::Var<T> pred = forward(xb);
       const ad::Var<T> data_loss = loss_(yb, pred);
-      // With proximal L1 the optimizer applies the L1 parts; the loss keeps the rest.
-      const ad::Var<T> pen = penalty(!proximal);
+      // Built once: under a proximal optimizer the proximal parts count as values only.
+      const ad::Var<T> pen = penalty();
       ad::backward(data_loss + pen);
       optimizer_->step(params);
 
-      double pen_value = double(pen.item());
-      if (proximal) {
-        ad::NoGradGuard no_grad;
-        pen_value = double(penalty(true).item());  // report the full penalty, L1 included
-      }
       data_sum += double(data_loss.item()) * double(bs);
-      penalty_sum += pen_value * double(bs);
+      penalty_sum += double(pen.item()) * double(bs);
       for (auto& m : metrics) m->update(yb.value(), pred.value());
       if (o.verbose == 1) {
         std::string ms;

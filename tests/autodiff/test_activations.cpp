@@ -226,3 +226,27 @@ BOOST_AUTO_TEST_CASE(activations_on_a_scalar_and_broadcast_gradients) {
   BOOST_TEST(gs[0].dim() == 0u);
   BOOST_TEST(gs[0].item() == (1 - th * th) * 10 + 4 * sg * (1 - sg) + 4 + 4, boost::test_tools::tolerance(1e-12));
 }
+
+// ---- ad::Activation: names resolved once, applied by ad::activate -------------------------------
+
+BOOST_AUTO_TEST_CASE(activation_values_round_trip_their_names_and_apply_the_keras_functions) {
+  const V x(Array{-2.0, -0.5, 0.5, 2.0});
+  const std::vector<std::pair<std::string, std::function<V(const V&)>>> expected{
+      {"linear", [](const V& v) { return v; }},
+      {"relu", [](const V& v) { return ad::relu(v); }},
+      {"leaky_relu", [](const V& v) { return ad::leaky_relu(v, 0.2); }},
+      {"elu", [](const V& v) { return ad::elu(v, 1.0); }},
+      {"sigmoid", [](const V& v) { return ad::sigmoid(v); }},
+      {"tanh", [](const V& v) { return ad::tanh(v); }},
+      {"softplus", [](const V& v) { return ad::softplus(v); }},
+      {"softmax", [](const V& v) { return ad::softmax(v, -1); }}};
+  for (const auto& [name, f] : expected) {
+    BOOST_TEST_CONTEXT(name) {
+      const ad::Activation a = ad::activation_from_name(name);
+      BOOST_TEST(ad::activation_name(a) == name);
+      test::check_close(ad::activate(x, a).value(), f(x).value(), 0, 0);
+    }
+  }
+  test::check_error<ad::ValueError>([] { ad::activation_from_name("swish", "Dense"); },
+                                    {"Dense", "unknown activation 'swish'", "softmax"});
+}

@@ -145,7 +145,7 @@ BOOST_AUTO_TEST_CASE(conv2d_hand_computed) {
   BOOST_TEST(shape_of(empty) == "(1, 2, 2, 2)");
   BOOST_TEST(empty.value()(0, 1, 1, 0) == 0.5);
   BOOST_TEST(empty.value()(0, 1, 1, 1) == -1.0);
-  BOOST_TEST(ad::conv2d_relu(V(xt::zeros<double>({1, 3, 3, 0})), V(xt::zeros<double>({2, 2, 0, 2})), b0).value()(0, 0, 1, 1) == 0.0);
+  BOOST_TEST(ad::conv2d(V(xt::zeros<double>({1, 3, 3, 0})), V(xt::zeros<double>({2, 2, 0, 2})), b0, {}, ad::Activation::relu).value()(0, 0, 1, 1) == 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(conv2d_matches_direct_convolution) {
@@ -259,7 +259,7 @@ BOOST_AUTO_TEST_CASE(fused_relu_equals_relu_of_conv2d) {
       seed += 3;
       // Values, and the gradients of a weighted sum, against the two separate ops.
       V xf(x, true), kf(k, true), bf(b, true), xs(x, true), ks(k, true), bs(b, true);
-      const V fused = ad::conv2d_relu(xf, kf, bf, o);
+      const V fused = ad::conv2d(xf, kf, bf, o, ad::Activation::relu);
       const V separate = ad::relu(ad::conv2d(xs, ks, bs, o));
       test::check_close(fused.value(), separate.value(), 0, 0);
       BOOST_TEST(xt::amin(fused.value())() == 0.0);  // some outputs were negative
@@ -270,7 +270,22 @@ BOOST_AUTO_TEST_CASE(fused_relu_equals_relu_of_conv2d) {
       test::check_close(test::grad_value(kf), test::grad_value(ks), 1e-14, 1e-14);
       test::check_close(test::grad_value(bf), test::grad_value(bs), 1e-14, 1e-14);
       // Gradient checks: random inputs keep the outputs off relu's kink.
-      auto f = [o](const Inputs& in) { return ad::square(ad::conv2d_relu(in[0], in[1], in[2], o)); };
+      auto f = [o](const Inputs& in) { return ad::square(ad::conv2d(in[0], in[1], in[2], o, ad::Activation::relu)); };
+      CHECK_GRADIENTS(f, x, k, b);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(conv2d_applies_other_activations_after_the_op_as_activate_does) {
+  const auto& tc = conv_cases.front();
+  const ad::Conv2DOptions o{tc.strides, tc.padding};
+  const Array x = test::random_array(tc.x, 190), k = test::random_array(tc.k, 191);
+  const Array b = test::random_array({tc.k[3]}, 192);
+  for (const ad::Activation a : {ad::Activation::tanh, ad::Activation::softplus}) {
+    BOOST_TEST_CONTEXT(ad::activation_name(a)) {
+      test::check_close(ad::conv2d(V(x), V(k), V(b), o, a).value(), ad::activate(ad::conv2d(V(x), V(k), V(b), o), a).value(),
+                        0, 0);
+      auto f = [o, a](const Inputs& in) { return ad::conv2d(in[0], in[1], in[2], o, a); };
       CHECK_GRADIENTS(f, x, k, b);
     }
   }
@@ -431,7 +446,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_op_and_the_shapes) {
                                     {"conv2d", "strides", "(0, 1)"});
   test::check_error<ad::ShapeError>([&] { ad::conv2d(x, V(xt::zeros<double>({7, 3, 2, 4}))); },
                                     {"conv2d", "7x3", "valid", "(1, 5, 5, 2)"});
-  test::check_error<ad::ShapeError>([&] { ad::conv2d_relu(V(xt::zeros<double>({1, 5, 5, 3})), k); },
+  test::check_error<ad::ShapeError>([&] { ad::conv2d(V(xt::zeros<double>({1, 5, 5, 3})), k, V(), {}, ad::Activation::relu); },
                                     {"conv2d_relu", "2 input channels"});
   // "same" fits any kernel.
   BOOST_TEST(shape_of(ad::conv2d(x, V(xt::zeros<double>({7, 3, 2, 4})), V(), {.padding = Padding::same})) ==

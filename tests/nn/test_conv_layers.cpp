@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(output_shapes_and_keras_parameter_counts) {
   // Strides, "same" padding, non-square windows, pooling strides, global pooling.
   nn::Sequential<double> s;
   s.add(nn::Input({28, 28, 3}));
-  s.add(nn::Conv2D(16, {5, 3}, "linear", {.strides = {2, 2}, .padding = "same", .use_bias = false}));
+  s.add(nn::Conv2D(16, {5, 3}, "linear", {.strides = {2, 2}, .padding = "same"}, {.use_bias = false}));
   s.add(nn::AveragePooling2D(3, {.strides = nn::Size2{2, 2}, .padding = "same"}));
   s.add(nn::MaxPooling2D({2, 1}, {.strides = nn::Size2{1, 1}}));
   s.add(nn::Conv2D(8, 1));
@@ -148,13 +148,13 @@ BOOST_AUTO_TEST_CASE(regularizers_on_conv_kernels_have_keras_values) {
     return c;
   };
   // tf.keras.regularizers.L1(0.01)(0.5 · ones((3, 3, 2, 4))) = 0.01 · 72 · 0.5 = 0.36; L2: 0.18.
-  BOOST_TEST(layer(nn::L1(0.01))->weight_penalty().item() == 0.36, tt::tolerance(1e-14));
-  BOOST_TEST(layer(nn::L2(0.01))->weight_penalty().item() == 0.18, tt::tolerance(1e-14));
-  BOOST_TEST(layer(nn::L1L2(0.01, 0.01), nn::L2(0.5))->weight_penalty().item() == 0.36 + 0.18 + 0.5 * 4 * 4,
+  BOOST_TEST(layer(nn::L1(0.01))->regularization_penalty().item() == 0.36, tt::tolerance(1e-14));
+  BOOST_TEST(layer(nn::L2(0.01))->regularization_penalty().item() == 0.18, tt::tolerance(1e-14));
+  BOOST_TEST(layer(nn::L1L2(0.01, 0.01), nn::L2(0.5))->regularization_penalty().item() == 0.36 + 0.18 + 0.5 * 4 * 4,
              tt::tolerance(1e-14));
   // Its gradient: λ·sign(W) for L1, 2λW for L2.
   auto c = layer(nn::L2(0.01));
-  ad::backward(c->weight_penalty());
+  ad::backward(c->regularization_penalty());
   test::check_close(test::grad_value(c->kernel()), xt::xarray<double>(xt::ones<double>({3, 3, 2, 4}) * 0.01));
   // The activity penalty is taken on the output and divided by the batch size.
   auto a = layer({}, {}, nn::L1(0.1));
@@ -172,12 +172,12 @@ BOOST_AUTO_TEST_CASE(regularizers_on_conv_kernels_have_keras_values) {
 BOOST_AUTO_TEST_CASE(whole_conv_model_total_loss_passes_gradcheck) {
   nn::Sequential<double> m(7);
   m.add(nn::Input({6, 6, 2}));
-  m.add(nn::Conv2D(3, 3, "tanh", {.padding = "same",
-                                  .kernel_regularizer = nn::L1(0.01),
-                                  .bias_regularizer = nn::L2(0.02),
-                                  .activity_regularizer = nn::L2(0.01)}));
+  m.add(nn::Conv2D(3, 3, "tanh", {.padding = "same"},
+                   {.kernel_regularizer = nn::L1(0.01),
+                    .bias_regularizer = nn::L2(0.02),
+                    .activity_regularizer = nn::L2(0.01)}));
   m.add(nn::MaxPooling2D(2));                                                  // (3, 3, 3)
-  m.add(nn::Conv2D(4, {2, 1}, "softplus", {.strides = {1, 2}, .kernel_regularizer = nn::L2(0.03)}));  // (2, 2, 4)
+  m.add(nn::Conv2D(4, {2, 1}, "softplus", {.strides = {1, 2}}, {.kernel_regularizer = nn::L2(0.03)}));  // (2, 2, 4)
   m.add(nn::AveragePooling2D(2, {.strides = nn::Size2{1, 1}, .padding = "same"}));  // (2, 2, 4)
   m.add(nn::GlobalAveragePooling2D{});                                        // (4)
   m.add(nn::Dense(3, "softmax"));
@@ -266,7 +266,7 @@ BOOST_AUTO_TEST_CASE(errors_name_the_layer) {
   test::check_error<std::invalid_argument>([] { nn::Conv2DLayer<float>(nn::Conv2D(8, 3, "relu", {.padding = "full"})); },
                                            {"Conv2D", "padding", "'full'"});
   test::check_error<std::invalid_argument>([] { nn::Conv2DLayer<float>(nn::Conv2D(0, 3)); }, {"Conv2D", "filters"});
-  test::check_error<std::invalid_argument>([] { nn::Conv2DLayer<float>(nn::Conv2D(8, 3, "swish")); }, {"swish"});
+  test::check_error<ad::ValueError>([] { nn::Conv2DLayer<float>(nn::Conv2D(8, 3, "swish")); }, {"Conv2D", "swish"});
   test::check_error<std::invalid_argument>(
       [] { nn::Pooling2DLayer<float>(nn::Pooling2DLayer<float>::Kind::average, {2, 2}, {.strides = nn::Size2{0, 1}}); },
       {"AveragePooling2D", "strides", "(0, 1)"});

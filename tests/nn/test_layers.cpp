@@ -40,7 +40,7 @@ BOOST_AUTO_TEST_CASE(dense_without_bias_and_bad_arguments) {
   BOOST_TEST(d.parameters().size() == 1u);
   BOOST_TEST(!d.bias().defined());
   BOOST_CHECK_THROW(nn::DenseLayer<float>(nn::Dense(0)), std::invalid_argument);
-  BOOST_CHECK_THROW(nn::DenseLayer<float>(nn::Dense(3, "swish")), std::invalid_argument);
+  test::check_error<ad::ValueError>([] { nn::DenseLayer<float>(nn::Dense(3, "swish")); }, {"Dense", "swish"});
 }
 
 BOOST_AUTO_TEST_CASE(activity_penalty_is_divided_by_the_batch_size) {
@@ -61,9 +61,15 @@ BOOST_AUTO_TEST_CASE(weight_penalty_sums_kernel_and_bias_regularizers) {
   nn::Random r(0);
   d.build({3}, r);
   // kernel 3x2 of -0.5: L1 0.01*3 + L2 0.1*1.5; bias (2, 2): 0.5*8
-  BOOST_TEST(d.weight_penalty().item() == 0.03 + 0.15 + 4.0, tt::tolerance(1e-14));
-  BOOST_TEST(d.weight_penalty(false).item() == 0.15 + 4.0, tt::tolerance(1e-14));
-  BOOST_TEST(d.parameters()[0].l1 == 0.01);
+  BOOST_TEST(d.regularization_penalty().item() == 0.03 + 0.15 + 4.0, tt::tolerance(1e-14));
+  // Under a proximal optimizer the L1 part is a value only: the gradient is the L2 parts'.
+  ad::backward(d.regularization_penalty(true));
+  test::check_close(d.kernel().grad().value(), Array(xt::full_like(d.kernel().value(), 2 * 0.1 * -0.5)));
+  BOOST_TEST(d.regularization_penalty(true).item() == 0.03 + 0.15 + 4.0, tt::tolerance(1e-14));
+  BOOST_TEST(d.parameters()[0].regularizer.l1() == 0.01);
+  BOOST_TEST(d.parameters()[0].regularizer.has_prox());
+  BOOST_TEST(d.parameters()[0].regularizer.smooth(d.kernel()).item() == 0.15, tt::tolerance(1e-14));
+  BOOST_TEST(!d.parameters()[1].regularizer.has_prox());
 }
 
 BOOST_AUTO_TEST_CASE(dropout_is_inverted_and_off_in_evaluation) {

@@ -2,7 +2,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <nn/optimizers.hpp>
+#include <nn/regularizers.hpp>
 #include <autodiff/autodiff.hpp>
+#include <xtensor/xadapt.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +12,8 @@
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -31,7 +35,7 @@ using P = nn::Parameter<double>;
 P param(const std::string& name, const Array& value, const Array& grad, double l1 = 0) {
   V v(value, true);
   v.set_grad(V(grad));
-  return P{name, v, l1};
+  return P{name, v, l1 > 0 ? nn::L1(l1) : nn::Regularizer()};
 }
 
 P standard_param() { return param("w", Array{1.0, -2.0}, Array{0.5, -1.0}); }
@@ -274,7 +278,7 @@ struct Lasso {
       V loss = 0.5 * ad::mean(ad::square(ad::matmul(Xv, w) - yv));
       if (subgradient) loss = loss + lambda * ad::sum(ad::abs(w));
       ad::backward(loss);
-      opt.step({P{"w", w, lambda}});
+      opt.step({P{"w", w, nn::L1(lambda)}});
     }
     return w.value();
   }
@@ -332,8 +336,8 @@ BOOST_AUTO_TEST_CASE(proximal_adam_produces_exact_zeros) {
 BOOST_AUTO_TEST_CASE(subgradient_l1_does_not_give_exact_zeros) {
   Lasso l;
   // Same problem, λ·Σ|w| in the loss (its subgradient λ·sign(w)) and no proximal step: the weights
-  // that should be zero jump across zero at every step instead. (Parameter.l1 = λ is ignored by a
-  // non-proximal optimizer.)
+  // that should be zero jump across zero at every step instead. (The parameter's L1 regularizer is not
+  // asked for prox() by a non-proximal optimizer.)
   nn::Optimizer<double> check(nn::SGD{});
   BOOST_TEST(!check.proximal_l1());
   const Array w = l.solve(nn::SGD{.learning_rate = 0.5}, 100, /*subgradient=*/true);
@@ -455,8 +459,8 @@ namespace {
 struct Problem {
   std::vector<P> params;
   Problem(const Array& kernel, const Array& bias) {
-    params.push_back(P{"dense/kernel", V(kernel, true), 0.01});
-    params.push_back(P{"dense/bias", V(bias, true), 0.0});
+    params.push_back(P{"dense/kernel", V(kernel, true), nn::L1(0.01)});
+    params.push_back(P{"dense/bias", V(bias, true), nn::Regularizer()});
   }
   static Problem initial() {
     return Problem(Array{{0.3, -0.2, 0.5}, {0.1, 0.4, -0.6}}, Array{0.05, -0.1, 0.2});
@@ -768,4 +772,48 @@ BOOST_AUTO_TEST_CASE(float_iterations_limit) {
   d.load_state({{"iterations", xt::xarray<double>(16777216.0)}});
   BOOST_TEST(d.iterations() == 16777216u);
   BOOST_TEST(d.state()[0].second() == 16777216.0);
+}
+
+// ---- the proximal hook: the optimizer asks the parameter's regularizer -------------------------
+
+namespace {
+
+// Records the step sizes η_i it is given and leaves w alone.
+class StepSpy : public nn::ProximalTerm {
+ public:
+  explicit StepSpy(std::vector<double>& seen) : seen_(seen) {}
+  std::string description() const override { return "spy"; }
+  ad::Var<float> value(const ad::Var<float>& w) const override { return ad::sum(w) * 0.0f; }
+  ad::Var<double> value(const ad::Var<double>& w) const override { return ad::sum(w) * 0.0; }
+  void prox(std::span<float>, const nn::ProxStep<float>&) const override { seen_.push_back(-1); }
+  void prox(std::span<double> w, const nn::ProxStep<double>& step) const override {
+    for (std::size_t i = 0; i < w.size(); ++i) seen_.push_back(step[i]);
+  }
+
+ private:
+  std::vector<double>& seen_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(proximal_optimizers_hand_their_per_coordinate_step_sizes_to_the_regularizer) {
+  std::vector<double> seen;
+  const nn::Regularizer spy = nn::Regularizer::with_prox({}, std::make_shared<StepSpy>(seen));
+  BOOST_TEST(spy.description() == "spy");
+  auto spied = [&](const Array& g) {
+    P p = param("w", Array{1.0, 1.0}, g);
+    p.regularizer = spy;
+    return p;
+  };
+  // SGD: η_i = lr.
+  nn::Optimizer<double>(nn::SGD{.learning_rate = 0.1, .proximal_l1 = true}).step({spied(Array{0.5, 2.0})});
+  check_close(Array(xt::adapt(seen, {seen.size()})), {0.1, 0.1}, 0);
+  // Adam, ε = 0, first step: v = (1−β2)·g², η_i = lr·√(1−β2)/√v_i = lr/|g_i|.
+  seen.clear();
+  nn::Optimizer<double>(nn::Adam{.learning_rate = 0.1, .epsilon = 0.0, .proximal_l1 = true}).step({spied(Array{0.5, 2.0})});
+  check_close(Array(xt::adapt(seen, {seen.size()})), {0.2, 0.05}, 1e-12);
+  // A non-proximal optimizer does not ask.
+  seen.clear();
+  nn::Optimizer<double>(nn::Adam{.learning_rate = 0.1}).step({spied(Array{0.5, 2.0})});
+  BOOST_TEST(seen.empty());
 }

@@ -35,8 +35,14 @@ BOOST_AUTO_TEST_CASE(penalties_and_gradients_by_value) {
   ad::backward(p);
   // 0.1 sign(w) + 0.02 w, sign(0) = 0
   test::check_close(w.grad().value(), Array{{0.1 + 0.01, -0.1 - 0.04}, {0.0, 0.1 + 0.06}}, 1e-15, 1e-12);
-  // Without the L1 part (what a proximal optimizer leaves in the loss).
-  BOOST_TEST(r(w, false).item() == 0.01 * 13.25, tt::tolerance(1e-14));
+  // The smooth part alone, and the penalty a proximal optimizer leaves in the loss: the same
+  // value, the gradient of the smooth (L2) part only.
+  BOOST_TEST(r.smooth(w).item() == 0.01 * 13.25, tt::tolerance(1e-14));
+  const V w2(Array{{0.5, -2.0}, {0.0, 3.0}}, true);
+  const V with_prox = r(w2, true);
+  BOOST_TEST(with_prox.item() == p.item());
+  ad::backward(with_prox);
+  test::check_close(w2.grad().value(), Array{{0.01, -0.04}, {0.0, 0.06}}, 1e-15, 1e-12);
   BOOST_TEST(r.description() == "L1L2(0.1, 0.01)");
 }
 

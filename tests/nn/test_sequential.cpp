@@ -360,3 +360,118 @@ BOOST_AUTO_TEST_CASE(errors_name_the_problem) {
   twice.add(nn::Dense(2));
   BOOST_CHECK_THROW(twice.add(nn::Input({2})), std::logic_error);
 }
+
+// ---- one owner per penalty: built once per batch, the proximal part left to prox() -------------
+
+namespace {
+
+struct PenaltyCounts {
+  int smooth = 0, value = 0, value_recorded = 0, prox = 0;
+};
+
+// λ·Σ|w| with its soft threshold, counting how the model and the optimizer use it.
+class CountingL1 : public nn::ProximalTerm {
+ public:
+  explicit CountingL1(PenaltyCounts& counts) : counts_(counts) {}
+  std::string description() const override { return "counting L1"; }
+  ad::Var<float> value(const ad::Var<float>& w) const override { return count(w); }
+  ad::Var<double> value(const ad::Var<double>& w) const override { return count(w); }
+  void prox(std::span<float> w, const nn::ProxStep<float>& step) const override { shrink(w, step); }
+  void prox(std::span<double> w, const nn::ProxStep<double>& step) const override { shrink(w, step); }
+
+ private:
+  template <class T>
+  ad::Var<T> count(const ad::Var<T>& w) const {
+    ++counts_.value;
+    counts_.value_recorded += ad::grad_enabled();
+    return T(0.01) * ad::sum(ad::abs(w));
+  }
+  template <class T>
+  void shrink(std::span<T> w, const nn::ProxStep<T>& step) const {
+    ++counts_.prox;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      const T shrunk = std::abs(w[i]) - step.times(T(0.01), i);
+      w[i] = shrunk > 0 ? std::copysign(shrunk, w[i]) : T(0);
+    }
+  }
+  PenaltyCounts& counts_;
+};
+
+PenaltyCounts fit_counting(nn::OptimizerConfig opt) {
+  PenaltyCounts counts;
+  const nn::Regularizer smooth([&counts](const auto& w) {
+    ++counts.smooth;
+    return 0.001 * ad::sum(ad::square(w));
+  }, "counting L2");
+  const auto reg = nn::Regularizer::with_prox(smooth, std::make_shared<CountingL1>(counts));
+  BOOST_TEST(reg.description() == "counting L1 + counting L2");
+  auto [x, y] = blobs(100, 21);
+  nn::Sequential<float> m(3);
+  m.add(nn::Dense(4, "relu", {.kernel_regularizer = reg}));
+  m.add(nn::Dense(1, "sigmoid"));
+  m.compile(opt, "binary_crossentropy");
+  const auto h = m.fit(x, y, {.epochs = 2, .batch_size = 20, .verbose = 0});
+  BOOST_TEST(h["penalty"].back() > 0.0);  // the proximal part's value is reported
+  return counts;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_penalty_is_built_once_per_batch_and_the_proximal_part_is_left_to_prox) {
+  // 100 rows in batches of 20 for 2 epochs: 10 batches.
+  const PenaltyCounts prox = fit_counting(nn::Adam{.learning_rate = 0.01, .proximal_l1 = true});
+  BOOST_TEST(prox.smooth == 10);
+  BOOST_TEST(prox.value == 10);
+  BOOST_TEST(prox.value_recorded == 0);  // a value only: not differentiated
+  BOOST_TEST(prox.prox == 10);           // one proximal step per optimizer step
+  const PenaltyCounts plain = fit_counting(nn::Adam{.learning_rate = 0.01});
+  BOOST_TEST(plain.smooth == 10);
+  BOOST_TEST(plain.value == 10);
+  BOOST_TEST(plain.value_recorded == 10);  // its subgradient is in the loss
+  BOOST_TEST(plain.prox == 0);
+}
+
+// ---- a layer spec of one's own goes through Sequential::add like the built-in ones --------------
+
+namespace {
+
+template <class T>
+class ScaleLayer : public nn::Layer<T> {
+ public:
+  explicit ScaleLayer(double factor) : nn::Layer<T>("scale"), factor_(factor) {}
+  std::string type() const override { return "Scale"; }
+  ad::Shape output_shape(const ad::Shape& input_shape) const override { return input_shape; }
+  ad::Var<T> forward(const ad::Var<T>& x) override { return x * static_cast<T>(factor_); }
+
+ protected:
+  void build_parameters(const ad::Shape&, nn::Random&) override {}
+
+ private:
+  double factor_;
+};
+
+struct Scale {
+  double factor;
+  template <class T>
+  std::shared_ptr<nn::Layer<T>> make_layer() const {
+    return std::make_shared<ScaleLayer<T>>(factor);
+  }
+};
+
+}  // namespace
+
+static_assert(nn::LayerSpec<Scale, float> && nn::LayerSpec<nn::Dense, double> && nn::LayerSpec<nn::Conv2D, float>);
+static_assert(!nn::LayerSpec<int, float> && !nn::LayerSpec<nn::Input, float>);
+
+BOOST_AUTO_TEST_CASE(a_user_defined_layer_spec_is_added_without_editing_sequential) {
+  nn::Sequential<float> m;
+  m.add(nn::Input({2}));
+  m.add(Scale{3.0});
+  m.add(nn::Dense(2, "linear", {.kernel_initializer = nn::Initializer::constant(1.0), .use_bias = false}));
+  m.add(Scale{0.5});
+  BOOST_TEST(m.layers()[2]->name() == "scale_1");
+  BOOST_TEST(m.summary().find("scale_1 (Scale)") != std::string::npos, m.summary());
+  const F out = m.predict(F{{1.0f, 2.0f}});
+  BOOST_TEST(out(0, 0) == 4.5f);  // (3·1 + 3·2)·0.5
+  BOOST_TEST(out(0, 1) == 4.5f);
+}

@@ -6,6 +6,7 @@
 //   ad::backward(loss);   // W.grad().value() == 2W + 0.001 sign(W)
 #pragma once
 
+#include "autodiff/activation.hpp"
 #include "autodiff/conv.hpp"
 #include "autodiff/gradcheck.hpp"
 #include "autodiff/ops.hpp"

@@ -5,7 +5,7 @@
 //   ad::Var<float> x(images);                                        // (128, 28, 28, 1)
 //   ad::Var<float> K(kernel, true), b(bias, true);                   // (3, 3, 1, 32), (32)
 //   auto y = ad::relu(ad::conv2d(x, K, b));                          // (128, 26, 26, 32)
-//   auto same_y = ad::conv2d_relu(x, K, b);                          // the same, fused
+//   auto same_y = ad::conv2d(x, K, b, {}, ad::Activation::relu);     // the same, fused
 //   auto p = ad::max_pool2d(y, {2, 2});                              // (128, 13, 13, 32)
 //   auto z = ad::conv2d(p, K2, b2, {.strides = {2, 2}, .padding = ad::Padding::same});
 //   auto g = ad::global_avg_pool2d(z);                               // (128, filters)
@@ -25,6 +25,7 @@
 #include <array>
 #include <cstddef>
 
+#include "autodiff/activation.hpp"
 #include "autodiff/var.hpp"
 
 namespace ad {
@@ -43,16 +44,14 @@ struct Pool2DOptions {
   Padding padding = Padding::valid;
 };
 
-// x (N, H, W, C) convolved (cross-correlated, as in every deep-learning library) with kernel
-// (kh, kw, C, F), plus bias (F) if defined: (N, oh, ow, F).
+// activation(x ⋆ kernel + bias): x (N, H, W, C) convolved (cross-correlated, as in every
+// deep-learning library) with kernel (kh, kw, C, F), plus bias (F) if defined: (N, oh, ow, F).
+// A relu is applied to each block of rows as the gemm leaves it in cache: one pass over the
+// output less than two ops, same values and gradients (relu'(0) = 0). Other activations follow
+// the op as ad::activate applies them (the same fusion rule as ad::linear).
 template <class T>
-Var<T> conv2d(const Var<T>& x, const Var<T>& kernel, const Var<T>& bias = Var<T>(), const Conv2DOptions& options = {});
-
-// relu(conv2d(x, kernel, bias)), the relu applied to each block of rows as the gemm leaves it in
-// cache: one pass over the output less than the two ops, same values and gradients (relu'(0) = 0).
-template <class T>
-Var<T> conv2d_relu(const Var<T>& x, const Var<T>& kernel, const Var<T>& bias = Var<T>(),
-                   const Conv2DOptions& options = {});
+Var<T> conv2d(const Var<T>& x, const Var<T>& kernel, const Var<T>& bias = Var<T>(), const Conv2DOptions& options = {},
+              Activation activation = Activation::linear);
 
 // The patches of x (N, H, W, C) that a (kh, kw) window visits, one row per output position in
 // (n, oy, ox) order, each row laid out (ky, kx, c): a (N·oh·ow, kh·kw·C) matrix, zeros where the

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "autodiff/activation.hpp"
 #include "autodiff/var.hpp"
 
 namespace ad {
@@ -63,10 +64,11 @@ template <class T> Var<T> softplus(const Var<T>& x);
 // copying the operand.
 template <class T> Var<T> matmul(const Var<T>& a, const Var<T>& b, bool transpose_a = false,
                                  bool transpose_b = false);
-// activation(x·weight + bias), the dense layer, as one op (one array, one pass after the gemm):
-// x (m, k), weight (k, n), bias (n) or undefined; activation "linear" or "relu".
+// activation(x·weight + bias), the dense layer: x (m, k), weight (k, n), bias (n) or undefined.
+// One op (one array, one pass after the gemm) for linear and relu; other activations follow it
+// as ad::activate applies them.
 template <class T> Var<T> linear(const Var<T>& x, const Var<T>& weight, const Var<T>& bias = {},
-                                 std::string_view activation = "linear");
+                                 Activation activation = Activation::linear);
 template <class T> Var<T> transpose(const Var<T>& x);  // reverses the axes
 template <class T> Var<T> transpose(const Var<T>& x, const std::vector<std::size_t>& permutation);
 

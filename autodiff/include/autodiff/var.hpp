@@ -38,6 +38,10 @@ class ShapeError : public Error {  // operands whose shapes do not fit the op
  public:
   using Error::Error;
 };
+class ValueError : public Error {  // an argument or setting out of range: an activation name, a thread count
+ public:
+  using Error::Error;
+};
 class GraphError : public Error {  // misuse of backward/grad: released graph, missing seed, ...
  public:
   using Error::Error;

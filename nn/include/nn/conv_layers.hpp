@@ -7,6 +7,7 @@
 //   model.add(nn::Conv2D(32, {3, 3}, "relu", {.kernel_regularizer = nn::L2(1e-3)}));
 //   model.add(nn::MaxPooling2D({2, 2}));
 //   model.add(nn::Conv2D(64, 3, "relu", {.strides = {2, 2}, .padding = "same"}));
+//   model.add(nn::Conv2D(64, 3, "relu", {.padding = "same"}, {.kernel_regularizer = nn::L1(1e-4)}));
 //   model.add(nn::GlobalAveragePooling2D{});
 //   model.add(nn::Dense(10, "softmax"));
 //
@@ -16,6 +17,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -30,28 +32,36 @@ using Size2 = ad::Size2;
 // "valid" or "same" (throws std::invalid_argument naming the layer otherwise).
 ad::Padding padding_from_name(const std::string& padding, const std::string& layer);
 
-struct Conv2DOptions {
+// Where the window goes; the kernel's own options (initializers, regularizers, bias, name) are
+// the KernelOptions that Dense takes too (default name "conv2d").
+struct Conv2DGeometry {
   Size2 strides{1, 1};
   std::string padding = "valid";
-  Initializer kernel_initializer = Initializer::glorot_uniform();
-  Initializer bias_initializer = Initializer::zeros();
-  Regularizer kernel_regularizer{};    // λ-penalty on the kernel, added to every batch's loss
-  Regularizer bias_regularizer{};
-  Regularizer activity_regularizer{};  // penalty on the layer's output, ÷ batch size (Keras)
-  bool use_bias = true;
-  std::string name{};                  // default: "conv2d", "conv2d_1", ...
 };
 
 struct Conv2D {
   std::size_t filters;
   Size2 kernel_size;
   std::string activation = "linear";
-  Conv2DOptions options{};
-  Conv2D(std::size_t filters_, Size2 kernel_size_, std::string activation_ = "linear", Conv2DOptions options_ = {})
-      : filters(filters_), kernel_size(kernel_size_), activation(std::move(activation_)), options(std::move(options_)) {}
+  Conv2DGeometry geometry{};
+  KernelOptions options{};
+  Conv2D(std::size_t filters_, Size2 kernel_size_, std::string activation_ = "linear", KernelOptions options_ = {})
+      : Conv2D(filters_, kernel_size_, std::move(activation_), Conv2DGeometry{}, std::move(options_)) {}
+  Conv2D(std::size_t filters_, Size2 kernel_size_, std::string activation_, Conv2DGeometry geometry_,
+         KernelOptions options_ = {})
+      : filters(filters_),
+        kernel_size(kernel_size_),
+        activation(std::move(activation_)),
+        geometry(std::move(geometry_)),
+        options(std::move(options_)) {}
   // A square kernel.
-  Conv2D(std::size_t filters_, std::size_t kernel_size_, std::string activation_ = "linear", Conv2DOptions options_ = {})
+  Conv2D(std::size_t filters_, std::size_t kernel_size_, std::string activation_ = "linear", KernelOptions options_ = {})
       : Conv2D(filters_, Size2{kernel_size_, kernel_size_}, std::move(activation_), std::move(options_)) {}
+  Conv2D(std::size_t filters_, std::size_t kernel_size_, std::string activation_, Conv2DGeometry geometry_,
+         KernelOptions options_ = {})
+      : Conv2D(filters_, Size2{kernel_size_, kernel_size_}, std::move(activation_), std::move(geometry_),
+               std::move(options_)) {}
+  template <class T> LayerPtr<T> make_layer() const;
 };
 
 struct Pooling2DOptions {
@@ -72,34 +82,35 @@ struct Pooling2D {
 
 struct MaxPooling2D : Pooling2D {
   using Pooling2D::Pooling2D;
+  template <class T> LayerPtr<T> make_layer() const;
 };
 
 // Averages over the real (unpadded) elements of each window, as TensorFlow does.
 struct AveragePooling2D : Pooling2D {
   using Pooling2D::Pooling2D;
+  template <class T> LayerPtr<T> make_layer() const;
 };
 
 // (batch, height, width, channels) -> (batch, channels): the mean over height and width.
 struct GlobalAveragePooling2D {
   std::string name{};
+  template <class T> LayerPtr<T> make_layer() const;
 };
 
 template <class T>
-class Conv2DLayer : public Layer<T> {
+class Conv2DLayer : public KernelLayer<T> {
  public:
   explicit Conv2DLayer(const Conv2D& spec);
-  std::string type() const override { return "Conv2D"; }
   ad::Shape output_shape(const ad::Shape& input_shape) const override;
-  ad::Var<T> forward(const ad::Var<T>& x) override;
-  const ad::Var<T>& kernel() const { return this->own_parameter(0); }
-  ad::Var<T> bias() const { return spec_.options.use_bias ? this->own_parameter(1) : ad::Var<T>(); }
-  const Conv2D& spec() const { return spec_; }
 
  protected:
-  void build_parameters(const ad::Shape& input_shape, Random& rng) override;
+  // (kernel_h, kernel_w, channels, filters)
+  ad::Shape kernel_shape(const ad::Shape& input_shape) const override;
+  ad::Var<T> apply(const ad::Var<T>& x) const override;  // ad::conv2d
 
  private:
-  Conv2D spec_;
+  std::size_t filters_;
+  Size2 kernel_size_;
   ad::Conv2DOptions conv_;
 };
 
@@ -109,6 +120,9 @@ class Pooling2DLayer : public Layer<T> {
  public:
   enum class Kind { max, average };
   Pooling2DLayer(Kind kind, Size2 pool_size, const Pooling2DOptions& options);
+  explicit Pooling2DLayer(const MaxPooling2D& spec) : Pooling2DLayer(Kind::max, spec.pool_size, spec.options) {}
+  explicit Pooling2DLayer(const AveragePooling2D& spec)
+      : Pooling2DLayer(Kind::average, spec.pool_size, spec.options) {}
   std::string type() const override { return kind_ == Kind::max ? "MaxPooling2D" : "AveragePooling2D"; }
   ad::Shape output_shape(const ad::Shape& input_shape) const override;
   ad::Var<T> forward(const ad::Var<T>& x) override;
@@ -133,6 +147,13 @@ class GlobalAveragePooling2DLayer : public Layer<T> {
  protected:
   void build_parameters(const ad::Shape& input_shape, Random&) override { output_shape(input_shape); }
 };
+
+template <class T> LayerPtr<T> Conv2D::make_layer() const { return make_layer_of<Conv2DLayer, T>(*this); }
+template <class T> LayerPtr<T> MaxPooling2D::make_layer() const { return make_layer_of<Pooling2DLayer, T>(*this); }
+template <class T> LayerPtr<T> AveragePooling2D::make_layer() const { return make_layer_of<Pooling2DLayer, T>(*this); }
+template <class T> LayerPtr<T> GlobalAveragePooling2D::make_layer() const {
+  return make_layer_of<GlobalAveragePooling2DLayer, T>(*this);
+}
 
 #define NN_EXTERN_CONV_LAYERS(T)                 \
   extern template class Conv2DLayer<T>;          \

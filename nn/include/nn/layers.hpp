@@ -11,34 +11,27 @@
 #include <memory>
 #include <string>
 
-#include "nn/initializers.hpp"
-#include "nn/module.hpp"
-#include "nn/regularizers.hpp"
+#include "nn/kernel_layer.hpp"
+#include "nn/layer.hpp"
 
 namespace nn {
 
-// Activations by Keras name: linear, relu, leaky_relu (slope 0.2, as keras.activations), elu,
-// sigmoid, tanh, softplus, softmax (over the last axis). Throws std::invalid_argument otherwise.
-template <class T>
-ad::Var<T> activation(const std::string& name, const ad::Var<T>& x);
-void check_activation_name(const std::string& name);
+// Activations are named as in Keras: linear, relu, leaky_relu (slope 0.2, as keras.activations),
+// elu, sigmoid, tanh, softplus, softmax (over the last axis); see autodiff/activation.hpp. An
+// unknown name is an ad::ValueError naming the layer type and the name.
+//
+// Each spec makes its layer (make_layer<T>()), which is how Sequential::add takes it; a spec of
+// your own does the same (see sequential.hpp).
 
-struct DenseOptions {
-  Initializer kernel_initializer = Initializer::glorot_uniform();
-  Initializer bias_initializer = Initializer::zeros();
-  Regularizer kernel_regularizer{};    // λ-penalty on the kernel, added to every batch's loss
-  Regularizer bias_regularizer{};
-  Regularizer activity_regularizer{};  // penalty on the layer's output, ÷ batch size (Keras)
-  bool use_bias = true;
-  std::string name{};                  // default: "dense", "dense_1", ...
-};
+using DenseOptions = KernelOptions;  // default name "dense"
 
 struct Dense {
   std::size_t units;
   std::string activation = "linear";
-  DenseOptions options{};
-  Dense(std::size_t units_, std::string activation_ = "linear", DenseOptions options_ = {})
+  KernelOptions options{};
+  Dense(std::size_t units_, std::string activation_ = "linear", KernelOptions options_ = {})
       : units(units_), activation(std::move(activation_)), options(std::move(options_)) {}
+  template <class T> LayerPtr<T> make_layer() const;
 };
 
 // Inverted dropout: in training, each input is zeroed with probability `rate` and the survivors
@@ -48,6 +41,7 @@ struct Dropout {
   double rate;
   std::string name{};
   explicit Dropout(double rate_, std::string name_ = {}) : rate(rate_), name(std::move(name_)) {}
+  template <class T> LayerPtr<T> make_layer() const;
 };
 
 struct Activation {
@@ -55,11 +49,13 @@ struct Activation {
   std::string name{};
   explicit Activation(std::string activation_, std::string name_ = {})
       : activation(std::move(activation_)), name(std::move(name_)) {}
+  template <class T> LayerPtr<T> make_layer() const;
 };
 
 // (batch, d1, d2, ...) -> (batch, d1·d2·...).
 struct Flatten {
   std::string name{};
+  template <class T> LayerPtr<T> make_layer() const;
 };
 
 // The per-sample input shape (no batch axis). Optional: without it the model builds at its
@@ -70,53 +66,17 @@ struct Input {
 };
 
 template <class T>
-class Layer : public Module<T> {
- public:
-  using Module<T>::Module;
-
-  virtual std::string type() const = 0;  // "Dense", ...
-  // Creates the parameters for a per-sample input shape; once.
-  void build(const ad::Shape& input_shape, Random& rng);
-  bool built() const { return built_; }
-  const ad::Shape& input_shape() const { return input_shape_; }
-  virtual ad::Shape output_shape(const ad::Shape& input_shape) const = 0;
-  // x has a leading batch axis.
-  virtual ad::Var<T> forward(const ad::Var<T>& x) = 0;
-  // Penalty of the kernel/bias regularizers on the current weights (recorded on the tape);
-  // without their L1 parts if include_l1 is false. Undefined if the layer has none.
-  ad::Var<T> weight_penalty(bool include_l1 = true) const;
-  // The activity penalty of the latest forward (already divided by its batch size), or undefined.
-  const ad::Var<T>& activity_penalty() const { return activity_penalty_; }
-  void clear_activity_penalty() { activity_penalty_ = ad::Var<T>(); }
-  // Layers that draw random numbers (Dropout) take a fresh stream from the model each epoch.
-  virtual void set_random_stream(const Random&) {}
-
- protected:
-  virtual void build_parameters(const ad::Shape& input_shape, Random& rng) = 0;
-  void set_activity_penalty(ad::Var<T> p) { activity_penalty_ = std::move(p); }
-
- private:
-  bool built_ = false;
-  ad::Shape input_shape_;
-  ad::Var<T> activity_penalty_;
-};
-
-template <class T>
-class DenseLayer : public Layer<T> {
+class DenseLayer : public KernelLayer<T> {
  public:
   explicit DenseLayer(const Dense& spec);
-  std::string type() const override { return "Dense"; }
   ad::Shape output_shape(const ad::Shape& input_shape) const override;
-  ad::Var<T> forward(const ad::Var<T>& x) override;
-  const ad::Var<T>& kernel() const { return this->own_parameter(0); }
-  ad::Var<T> bias() const { return spec_.options.use_bias ? this->own_parameter(1) : ad::Var<T>(); }
-  const Dense& spec() const { return spec_; }
 
  protected:
-  void build_parameters(const ad::Shape& input_shape, Random& rng) override;
+  ad::Shape kernel_shape(const ad::Shape& input_shape) const override;  // (features, units)
+  ad::Var<T> apply(const ad::Var<T>& x) const override;                  // ad::linear
 
  private:
-  Dense spec_;
+  std::size_t units_;
 };
 
 template <class T>
@@ -142,13 +102,13 @@ class ActivationLayer : public Layer<T> {
   explicit ActivationLayer(const Activation& spec);
   std::string type() const override { return "Activation"; }
   ad::Shape output_shape(const ad::Shape& input_shape) const override { return input_shape; }
-  ad::Var<T> forward(const ad::Var<T>& x) override { return activation<T>(activation_, x); }
+  ad::Var<T> forward(const ad::Var<T>& x) override { return ad::activate(x, activation_); }
 
  protected:
   void build_parameters(const ad::Shape&, Random&) override {}
 
  private:
-  std::string activation_;
+  ad::Activation activation_;
 };
 
 template <class T>
@@ -163,8 +123,12 @@ class FlattenLayer : public Layer<T> {
   void build_parameters(const ad::Shape&, Random&) override {}
 };
 
+template <class T> LayerPtr<T> Dense::make_layer() const { return make_layer_of<DenseLayer, T>(*this); }
+template <class T> LayerPtr<T> Dropout::make_layer() const { return make_layer_of<DropoutLayer, T>(*this); }
+template <class T> LayerPtr<T> Activation::make_layer() const { return make_layer_of<ActivationLayer, T>(*this); }
+template <class T> LayerPtr<T> Flatten::make_layer() const { return make_layer_of<FlattenLayer, T>(*this); }
+
 #define NN_EXTERN_LAYERS(T)                 \
-  extern template class Layer<T>;           \
   extern template class DenseLayer<T>;      \
   extern template class DropoutLayer<T>;    \
   extern template class ActivationLayer<T>; \

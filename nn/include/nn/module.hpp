@@ -37,13 +37,11 @@ class Module {
 
   // Own parameters first, then each sub-module's, depth first; names are "<child>/<param>".
   std::vector<Parameter<T>> parameters() const;
-  // Regularizer registered with each parameter, in the same order as parameters().
-  std::vector<Regularizer> regularizers() const;
   std::size_t parameter_count() const;
   // Sum of the registered regularizers' penalties on the current parameters, sub-modules
-  // included (recorded on the tape); without their L1 parts if include_l1 is false, for a
-  // proximal optimizer. Undefined if there is no penalty.
-  ad::Var<T> regularization_penalty(bool include_l1 = true) const;
+  // included (recorded on the tape); prox_applied as for Regularizer::operator(): true when a
+  // proximal optimizer applies the proximal parts. Undefined if there is no penalty.
+  ad::Var<T> regularization_penalty(bool prox_applied = false) const;
 
   // Replaces the Var behind a parameter, by its name in parameters() ("dense/kernel"), with one
   // of the same shape: for tied weights, or to differentiate a model with respect to Vars you
@@ -64,11 +62,7 @@ class Module {
   const std::vector<std::shared_ptr<Module<T>>>& children() const { return children_; }
 
  private:
-  struct Entry {
-    std::string name;
-    ad::Var<T> var;
-    Regularizer regularizer;
-  };
+  using Entry = Parameter<T>;  // name within this module
   std::string name_;
   bool training_ = true;
   std::vector<Entry> parameters_;

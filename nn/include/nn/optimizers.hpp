@@ -5,9 +5,10 @@
 //   ad::backward(loss);
 //   opt.step(model.parameters());          // reads each parameter's grad(), updates its value
 //
-// Proximal L1 (SGD and Adam, `.proximal_l1 = true`): for a parameter whose regularizer has an L1
-// part λ·Σ|w|, that part is left out of the loss (the model does this) and after the ordinary
-// update the optimizer applies the soft-threshold step
+// Proximal L1 (SGD and Adam, `.proximal_l1 = true`): for a parameter whose regularizer has a
+// proximal part (the L1 part λ·Σ|w|, see proximal.hpp), that part's gradient is left out of the
+// loss (the model does this) and after the ordinary update the optimizer asks the regularizer for
+// its proximal step, with the optimizer's step sizes η_i; for L1 that is the soft threshold
 //     SGD:   w ← sign(w) · max(|w| − lr·λ, 0)
 //     Adam:  w_i ← sign(w_i) · max(|w_i| − η_i·λ, 0),  η_i = lr·√(1−β2^t) / (√v_i + ε)
 // which sets weights exactly to zero, unlike the subgradient λ·sign(w), which only makes them

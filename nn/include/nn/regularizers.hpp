@@ -5,13 +5,23 @@
 //   nn::L2(0.01)                 // 0.01 · Σw²       (no ½, as in Keras)
 //   nn::L1L2(0.01, 0.001)        // both
 //   nn::Regularizer([](const auto& w) { return 1e-3 * ad::sum(ad::pow(ad::abs(w), 3.0)); })
+//
+// A regularizer owns its penalty: a smooth part (the L2 term, or a custom function), a tape
+// expression every optimizer differentiates, and optionally a proximal part (the L1 term, or any
+// ProximalTerm) with its proximal operator prox(). A parameter carries its regularizer; a
+// proximal optimizer asks it for prox() after each step, and then the loss holds the proximal
+// part's value only (see operator()).
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <type_traits>
 
 #include <autodiff/autodiff.hpp>
+
+#include "nn/proximal.hpp"
 
 namespace nn {
 
@@ -30,12 +40,25 @@ class Regularizer {
   // Coefficients must be finite and >= 0, else std::invalid_argument naming the function, the
   // coefficient and its value ("nn::L1: l1 must be a finite number >= 0, got nan").
   static Regularizer l1_l2(double l1, double l2);
+  // `smooth`'s penalty plus a proximal part (the way to a group lasso and the like).
+  static Regularizer with_prox(Regularizer smooth_part, std::shared_ptr<const ProximalTerm> prox);
 
-  // The penalty of w. Without the L1 part when a proximal optimizer applies it instead.
+  // The whole penalty of w, proximal part first, as one tape expression. With prox_applied (a
+  // proximal optimizer applies prox() after each step) the proximal part's value enters as a
+  // constant: the loss reports it, and its gradient is left to prox(). A scalar 0 if empty.
   template <class T>
-  ad::Var<T> operator()(const ad::Var<T>& w, bool include_l1 = true) const;
+  ad::Var<T> operator()(const ad::Var<T>& w, bool prox_applied = false) const;
+  // The smooth part alone (undefined if there is none).
+  template <class T>
+  ad::Var<T> smooth(const ad::Var<T>& w) const;
+  bool has_prox() const { return prox_ != nullptr; }
+  // w ← the proximal operator of the proximal part with step sizes `step`; nothing without one.
+  template <class T>
+  void prox(std::span<T> w, const ProxStep<T>& step) const {
+    if (prox_) prox_->prox(w, step);
+  }
 
-  explicit operator bool() const { return l1_ != 0 || l2_ != 0 || custom_float_ || custom_double_; }
+  explicit operator bool() const { return prox_ || l2_ != 0 || custom_float_ || custom_double_; }
   double l1() const { return l1_; }  // coefficient of the built-in L1 part (0 for custom)
   double l2() const { return l2_; }
   const std::string& description() const { return description_; }  // "L1(0.001)", for summaries
@@ -47,6 +70,7 @@ class Regularizer {
   static Regularizer checked(const char* who, double l1, double l2);  // l1_l2, its errors naming `who`
 
   double l1_ = 0, l2_ = 0;
+  std::shared_ptr<const ProximalTerm> prox_;  // the L1 term for l1_ > 0
   std::function<ad::Var<float>(const ad::Var<float>&)> custom_float_;
   std::function<ad::Var<double>(const ad::Var<double>&)> custom_double_;
   std::string description_;

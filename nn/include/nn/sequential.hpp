@@ -19,6 +19,7 @@
 // "val_<metric>", and "seconds".
 #pragma once
 
+#include <concepts>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -71,6 +72,13 @@ struct SparsityReport {
   std::string to_string() const;
 };
 
+// A layer spec: a type-free description that makes its Layer<T>, as nn::Dense does.
+//   struct Scale { double factor; template <class T> std::shared_ptr<nn::Layer<T>> make_layer() const; };
+template <class Spec, class T>
+concept LayerSpec = requires(const Spec& spec) {
+  { spec.template make_layer<T>() } -> std::convertible_to<std::shared_ptr<Layer<T>>>;
+};
+
 template <class T = float>
 class Sequential : public Module<T> {
  public:
@@ -78,14 +86,12 @@ class Sequential : public Module<T> {
   explicit Sequential(std::uint64_t seed = 1234, std::string name = "sequential");
 
   Sequential& add(const Input& input);
-  Sequential& add(const Dense& spec);
-  Sequential& add(const Dropout& spec);
-  Sequential& add(const Activation& spec);
-  Sequential& add(const Flatten& spec);
-  Sequential& add(const Conv2D& spec);
-  Sequential& add(const MaxPooling2D& spec);
-  Sequential& add(const AveragePooling2D& spec);
-  Sequential& add(const GlobalAveragePooling2D& spec);
+  // Any layer spec (Dense, Conv2D, ..., or one of your own): whatever spec.make_layer<T>() makes.
+  template <class Spec>
+    requires LayerSpec<Spec, T>
+  Sequential& add(const Spec& spec) {
+    return add(std::shared_ptr<Layer<T>>(spec.template make_layer<T>()));
+  }
   Sequential& add(std::shared_ptr<Layer<T>> layer);  // a layer of your own
 
   // Builds every layer for a per-sample input shape; forward() does it at the first call.
@@ -100,9 +106,10 @@ class Sequential : public Module<T> {
   ad::Var<T> operator()(const ad::Var<T>& x) { return forward(x); }
 
   // Kernel/bias regularizer penalties on the current weights plus the activity penalties of the
-  // latest forward: the term fit() adds to the data loss, for custom training loops. Without
-  // the L1 parts of kernel/bias regularizers if include_l1 is false. A scalar 0 if none.
-  ad::Var<T> penalty(bool include_l1 = true) const;
+  // latest forward: the term fit() adds to the data loss, for custom training loops. If the
+  // compiled optimizer is proximal, the regularizers' proximal parts (L1) enter as values only:
+  // the optimizer applies them by prox() (see Regularizer::operator()). A scalar 0 if none.
+  ad::Var<T> penalty() const;
 
   void compile(OptimizerConfig optimizer, const std::string& loss, std::vector<std::string> metrics = {});
   void compile(OptimizerConfig optimizer, LossFunction<T> loss, std::vector<std::string> metrics = {},
