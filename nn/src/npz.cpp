@@ -8,7 +8,7 @@
 
 #include "nn/npz.hpp"
 
-#include "autodiff/files.hpp"
+#include "tapeflow/io/files.hpp"
 
 #define ZLIB_CONST
 #include <zlib.h>

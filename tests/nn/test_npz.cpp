@@ -3,7 +3,7 @@
 
 #include "nn/npz.hpp"
 
-#include "autodiff/files.hpp"
+#include "tapeflow/io/files.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

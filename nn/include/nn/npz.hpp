@@ -19,14 +19,13 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "tapeflow/io/errors.hpp"
+
 namespace nn {
 
 // A malformed, truncated or corrupt file; the message names the file and the byte offset or
-// entry where reading failed.
-class FormatError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// entry where reading failed. The same type as datasets::FormatError.
+using FormatError = tapeflow::io::FormatError;
 
 // One array: its numpy dtype ("<f4", "<f8", "<i8"), shape and raw little-endian C-order bytes.
 struct NpyArray {
