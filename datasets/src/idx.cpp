@@ -4,23 +4,20 @@
 // reported as trailing data).
 #include "datasets/idx.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <limits>
 #include <memory>
-#include <new>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
 
 #include "datasets/paths.hpp"
+#include "tapeflow/io/gzip.hpp"
 
 namespace datasets {
 namespace {
@@ -61,10 +58,7 @@ std::string dims_text(const std::vector<std::size_t>& dims) {
 struct Place {
   const std::string& name;
   bool gzip;
-  // An offset into the compressed file (gzip problems) or into the IDX bytes (IDX problems).
-  [[noreturn]] void fail_gzip(std::uint64_t offset, const std::string& what) const {
-    throw FormatError("read_idx: '" + name + "' (gzip): at byte offset " + std::to_string(offset) + ": " + what);
-  }
+  // An offset into the decompressed data (gzip) or into the file (plain).
   [[noreturn]] void fail(std::uint64_t offset, const std::string& what) const {
     if (gzip) {
       throw FormatError("read_idx: '" + name + "' (gzip): at byte offset " + std::to_string(offset) +
@@ -74,77 +68,11 @@ struct Place {
   }
 };
 
-// Inflates one or more concatenated gzip members held in memory. read() fills its buffer
-// completely unless the stream ends; every gzip problem (corrupt data, CRC or length mismatch,
-// truncation, garbage after the last member) is a FormatError with the compressed offset.
-class GzipReader {
- public:
-  GzipReader(const std::uint8_t* bytes, std::size_t size, const Place& place)
-      : in_(bytes), size_(size), place_(place) {
-    if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) throw std::bad_alloc();
-  }
-  GzipReader(const GzipReader&) = delete;
-  GzipReader& operator=(const GzipReader&) = delete;
-  ~GzipReader() { inflateEnd(&zs_); }
-
-  std::size_t read(std::uint8_t* out, std::size_t n) {
-    constexpr std::size_t kStep = UINT_MAX;
-    std::size_t done = 0;
-    while (done < n && !finished_) {
-      if (member_ended_) {
-        if (pos_ == size_) {
-          finished_ = true;
-          break;
-        }
-        if (size_ - pos_ < 2 || in_[pos_] != 0x1f || in_[pos_ + 1] != 0x8b) {
-          place_.fail_gzip(pos_, bytes_text(size_ - pos_) + " of trailing garbage after the end of the gzip stream");
-        }
-        if (inflateReset(&zs_) != Z_OK) throw std::runtime_error("read_idx: zlib inflateReset failed");
-        member_ended_ = false;
-      }
-      const auto in_chunk = static_cast<uInt>(std::min(size_ - pos_, kStep));
-      const auto out_chunk = static_cast<uInt>(std::min(n - done, kStep));
-      zs_.next_in = const_cast<Bytef*>(in_ + pos_);  // zlib's API is not const-correct; it only reads
-      zs_.avail_in = in_chunk;
-      zs_.next_out = out + done;
-      zs_.avail_out = out_chunk;
-      const int rc = inflate(&zs_, Z_NO_FLUSH);
-      const std::size_t consumed = in_chunk - zs_.avail_in;
-      const std::size_t produced = out_chunk - zs_.avail_out;
-      pos_ += consumed;
-      done += produced;
-      if (rc == Z_STREAM_END) {
-        member_ended_ = true;
-        continue;
-      }
-      if (rc == Z_MEM_ERROR) throw std::bad_alloc();
-      if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_ERROR) {
-        place_.fail_gzip(pos_, std::string("corrupt gzip data: ") + (zs_.msg ? zs_.msg : "inflate failed"));
-      }
-      if (consumed == 0 && produced == 0) {  // Z_BUF_ERROR: no progress possible
-        if (pos_ == size_) {
-          place_.fail_gzip(pos_, "truncated gzip: the file ends before the end of the gzip stream");
-        }
-        place_.fail_gzip(pos_, "gzip stream stalled");
-      }
-    }
-    return done;
-  }
-
- private:
-  z_stream zs_{};
-  const std::uint8_t* in_;
-  std::size_t size_;
-  std::size_t pos_ = 0;
-  bool member_ended_ = false;
-  bool finished_ = false;
-  const Place& place_;
-};
-
 // The IDX bytes, either straight from memory or through a GzipReader.
 class Source {
  public:
-  Source(const std::uint8_t* bytes, std::size_t size, GzipReader* gzip) : bytes_(bytes), size_(size), gzip_(gzip) {}
+  Source(const std::uint8_t* bytes, std::size_t size, tapeflow::io::GzipReader* gzip)
+      : bytes_(bytes), size_(size), gzip_(gzip) {}
   // Fills `out` with up to n bytes; fewer only at the end of the data.
   std::size_t read(std::uint8_t* out, std::size_t n) {
     std::size_t got;
@@ -165,7 +93,7 @@ class Source {
   const std::uint8_t* bytes_;
   std::size_t size_;
   std::size_t pos_ = 0;
-  GzipReader* gzip_;
+  tapeflow::io::GzipReader* gzip_;
 };
 
 std::uint32_t big_endian32(const std::uint8_t* p) {
@@ -275,40 +203,8 @@ void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes)
   }
 }
 
-std::vector<std::uint8_t> gzip_bytes(const std::vector<std::uint8_t>& raw) {
-  z_stream zs{};
-  if (deflateInit2(&zs, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    throw std::bad_alloc();
-  }
-  struct End {
-    z_stream* z;
-    ~End() { deflateEnd(z); }
-  } guard{&zs};
-  std::vector<std::uint8_t> out(1 << 16);
-  std::size_t in_pos = 0;
-  std::size_t out_pos = 0;
-  for (;;) {
-    if (out_pos == out.size()) out.resize(out.size() * 2);
-    const auto in_chunk = static_cast<uInt>(std::min<std::size_t>(raw.size() - in_pos, UINT_MAX));
-    const auto out_chunk = static_cast<uInt>(std::min<std::size_t>(out.size() - out_pos, UINT_MAX));
-    zs.next_in = const_cast<Bytef*>(raw.data() + in_pos);
-    zs.avail_in = in_chunk;
-    zs.next_out = out.data() + out_pos;
-    zs.avail_out = out_chunk;
-    const bool last = raw.size() - in_pos == in_chunk;
-    const int rc = deflate(&zs, last ? Z_FINISH : Z_NO_FLUSH);
-    in_pos += in_chunk - zs.avail_in;
-    out_pos += out_chunk - zs.avail_out;
-    if (rc == Z_STREAM_END) break;
-    if (rc != Z_OK && rc != Z_BUF_ERROR) throw std::runtime_error("write_idx: zlib deflate failed");
-  }
-  out.resize(out_pos);
-  return out;
-}
-
 std::size_t header_size(const IdxArray& a) { return 4 + 4 * a.dims.size(); }
 
-bool is_gzip(const std::uint8_t* bytes, std::size_t size) { return size >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b; }
 
 struct ReadResult {
   IdxArray array;
@@ -318,7 +214,7 @@ struct ReadResult {
 ReadResult read_with_kind(const std::string& path) {
   const std::string bytes = detail::read_whole_file(path, "read_idx");
   const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
-  return {parse_idx(p, bytes.size(), path), is_gzip(p, bytes.size())};
+  return {parse_idx(p, bytes.size(), path), tapeflow::io::is_gzip(p, bytes.size())};
 }
 
 xt::xarray<float> to_images(const ReadResult& r, const std::string& path, bool scale_to_unit) {
@@ -415,9 +311,9 @@ ImageDataset load_pair_set(const std::string& who, const std::string& dir, bool 
 
 IdxArray parse_idx(const std::uint8_t* bytes, std::size_t size, const std::string& name) {
   if (bytes == nullptr && size != 0) throw std::invalid_argument("parse_idx: null bytes");
-  if (is_gzip(bytes, size)) {
+  if (tapeflow::io::is_gzip(bytes, size)) {
     const Place place{name, true};
-    GzipReader gz(bytes, size, place);
+    tapeflow::io::GzipReader gz(bytes, size, "read_idx: '" + name + "' (gzip)");
     Source src(bytes, size, &gz);
     return parse(src, place);
   }
@@ -459,7 +355,7 @@ void write_idx(const std::string& path, const IdxArray& array, bool gzip) {
     for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<std::uint8_t>(d >> shift));
   }
   bytes.insert(bytes.end(), array.data.begin(), array.data.end());
-  write_file(path, gzip ? gzip_bytes(bytes) : bytes);
+  write_file(path, gzip ? tapeflow::io::gzip_compress(bytes, "write_idx") : bytes);
 }
 
 xt::xarray<float> load_idx_images(const std::string& path, bool scale_to_unit) {

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "autodiff/files.hpp"
+#include "tapeflow/io/files.hpp"
 #include "datasets/errors.hpp"
 
 #ifndef TAPEFLOW_DEFAULT_DATA_DIR
@@ -29,30 +29,6 @@ std::string fetch_command() { return std::string("cmake --build ") + TAPEFLOW_BI
 std::string fetch_hint() { return "run: " + fetch_command() + "   (or set TAPEFLOW_DATA)"; }
 
 namespace detail {
-
-std::string printable(std::string_view text, std::size_t max_chars) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  std::size_t shown = 0;
-  for (const char ch : text) {
-    if (shown == max_chars) {
-      out += "...";
-      break;
-    }
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += ch;
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-    ++shown;
-  }
-  return out;
-}
 
 std::string read_whole_file(const std::string& path, std::string_view who) {
   try {

@@ -10,7 +10,7 @@
 
 #include <gnuplot-iostream.h>
 
-#include "autodiff/files.hpp"
+#include "tapeflow/io/files.hpp"
 
 namespace plot {
 namespace {

@@ -3,7 +3,7 @@
 
 #include "nn/npz.hpp"
 
-#include "autodiff/files.hpp"
+#include "tapeflow/io/files.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -652,8 +652,13 @@ BOOST_AUTO_TEST_CASE(malformed_npy_entries_are_rejected) {
           {"unsupported dtype"});
     check(make_npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (6,), }", data), {"structured"});
   }
-  BOOST_TEST_CONTEXT("fortran order") {
-    check(make_npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", data), {"fortran_order"});
+  BOOST_TEST_CONTEXT("fortran order is converted to C order") {
+    write_bytes(path, make_zip({{"w.npy", make_npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", data)}}));
+    const nn::NpzArchive a = nn::load_npz(path);
+    BOOST_CHECK((a.raw("w").shape == std::vector<std::size_t>{2, 3}));
+    BOOST_CHECK(a.get<float>("w") == xt::xarray<float>({{1, 3, 5}, {2, 4, 6}}));
+    const std::string c_order = f4_bytes({1, 3, 5, 2, 4, 6});
+    BOOST_CHECK(a.raw("w").bytes == std::vector<char>(c_order.begin(), c_order.end()));
   }
   BOOST_TEST_CONTEXT("unparsable headers") {
     for (const char* dict : {
@@ -735,6 +740,22 @@ BOOST_AUTO_TEST_CASE(malformed_zip_structure_is_rejected) {
   expect_format_error(path, {"signature"});
   patch32(cd + 16, 0xdeadbeef);  // CRC
   expect_format_error(path, {"CRC"});
+}
+
+// libzip's consistency check names no entry; the reader finds which local file header is at fault.
+BOOST_AUTO_TEST_CASE(local_header_problems_name_the_entry) {
+  TempDir dir;
+  const std::string path = dir.file("bad.npz");
+  const std::string npy = make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", f4_bytes({1}));
+  std::string zip = make_zip({{"a.npy", npy}, {"b.npy", npy}});
+  const std::size_t second = 30 + 5 + npy.size();
+  zip[second] = 'X';  // the second local header's signature
+  write_bytes(path, zip);
+  expect_format_error(path, {"entry 'b.npy'", "local file header", "signature", "byte offset " + std::to_string(second)});
+  zip = make_zip({{"a.npy", npy}, {"b.npy", npy}});
+  zip[second + 30] = 'c';  // the second local header names "c.npy"
+  write_bytes(path, zip);
+  expect_format_error(path, {"entry 'b.npy'", "local file header disagrees"});
 }
 
 // An archive in the ZIP64 style: sizes and offsets in 8-byte extra fields, a ZIP64 end record
@@ -1059,7 +1080,7 @@ np.savez_compressed(os.path.join(d, 'small_compressed.npz'), a=np.arange(10.0), 
 with open(os.path.join(d, 'expected.txt'), 'w') as out:
     for k, v in arrays.items():
         out.write('%s|%s|%s|%s\n' % (k, v.dtype.str, v.shape, v.tobytes().hex()))
-np.savez(os.path.join(d, 'fortran.npz'), x=np.asfortranarray(np.ones((2, 3))))
+np.savez(os.path.join(d, 'fortran.npz'), x=np.asfortranarray(np.arange(6.0).reshape(2, 3)), t=np.arange(24, dtype='<i8').reshape(2, 3, 4).T)
 np.savez(os.path.join(d, 'int32.npz'), x=np.arange(4, dtype='<i4'))
 np.savez(os.path.join(d, 'bigendian.npz'), x=np.arange(4, dtype='>f8'))
 np.savez(os.path.join(d, 'bool.npz'), x=np.ones(3, dtype=bool))
@@ -1076,7 +1097,16 @@ np.savez(os.path.join(d, 'bool.npz'), x=np.ones(3, dtype=bool))
       BOOST_CHECK_EQUAL(a.get<std::int64_t>("cube")(1, 2, 3), 23);
     }
   }
-  expect_format_error(dir.file("fortran.npz"), {"fortran_order", "x.npy"});
+  // Fortran-ordered arrays (numpy writes them for W.T) load in C order with the same values.
+  const nn::NpzArchive fortran = nn::load_npz(dir.file("fortran.npz"));
+  BOOST_CHECK(fortran.get<double>("x") == xt::xarray<double>({{0, 1, 2}, {3, 4, 5}}));
+  const xt::xarray<std::int64_t> t = fortran.get<std::int64_t>("t");
+  BOOST_REQUIRE((fortran.raw("t").shape == std::vector<std::size_t>{4, 3, 2}));
+  for (std::size_t i = 0; i < 4; ++i) {
+    for (std::size_t j = 0; j < 3; ++j) {
+      for (std::size_t k = 0; k < 2; ++k) BOOST_CHECK_EQUAL(t(i, j, k), static_cast<std::int64_t>(k * 12 + j * 4 + i));
+    }
+  }
   expect_format_error(dir.file("int32.npz"), {"unsupported dtype '<i4'"});
   expect_format_error(dir.file("bigendian.npz"), {"unsupported dtype '>f8'"});
   expect_format_error(dir.file("bool.npz"), {"unsupported dtype '|b1'"});

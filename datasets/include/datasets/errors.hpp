@@ -12,12 +12,12 @@
 
 #include <stdexcept>
 
+#include "tapeflow/io/errors.hpp"
+
 namespace datasets {
 
-class FormatError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// The one FormatError of every tapeflow reader (nn's .npz loader throws it too).
+using FormatError = tapeflow::io::FormatError;
 
 class MissingDataError : public std::runtime_error {
  public:

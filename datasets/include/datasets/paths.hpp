@@ -15,6 +15,8 @@
 #include <string>
 #include <string_view>
 
+#include "tapeflow/io/errors.hpp"
+
 namespace datasets {
 
 // The data directory: `cli_value` when non-empty (a program's --data option), else the
@@ -40,9 +42,8 @@ namespace detail {
 // `who` prefixes the messages ("read_idx").
 std::string read_whole_file(const std::string& path, std::string_view who);
 
-// `text` quoted for an error message: at most `max_chars` characters (then "..."), bytes
-// outside printable ASCII as \xNN.
-std::string printable(std::string_view text, std::size_t max_chars = 40);
+// `text` quoted for an error message (see tapeflow/io/errors.hpp).
+using tapeflow::io::printable;
 
 }  // namespace detail
 }  // namespace datasets

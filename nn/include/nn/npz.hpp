@@ -1,8 +1,6 @@
-// Reading and writing NumPy .npz archives (a ZIP of .npy files), so numpy.load can open what we
-// save and we can open what numpy saves (np.savez, uncompressed or np.savez_compressed).
-// Writes are atomic (tapeflow::files::AtomicFile): the archive goes to an unnamed temporary file
-// in the same directory, is flushed to disk and renamed over the target, so a crash mid-save
-// leaves the previous file intact and, after the next save into that directory, no temporaries.
+// NumPy .npz archives of tensors: tapeflow::io's archive of raw .npy arrays (ZIP via libzip; see
+// tapeflow/io/npz.hpp) with typed access through xtensor. Saves are atomic and deterministic;
+// loads read np.savez and np.savez_compressed files, and convert Fortran-ordered arrays.
 //
 //   nn::NpzArchive a;
 //   a.put("dense/kernel", kernel);          // xt::xarray<float>, <double> or <std::int64_t>
@@ -12,46 +10,35 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <stdexcept>
 #include <string>
-#include <vector>
+#include <utility>
 
 #include <xtensor/xarray.hpp>
+
+#include "tapeflow/io/errors.hpp"
+#include "tapeflow/io/npz.hpp"
 
 namespace nn {
 
 // A malformed, truncated or corrupt file; the message names the file and the byte offset or
-// entry where reading failed.
-class FormatError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// entry where reading failed. The same type as datasets::FormatError.
+using FormatError = tapeflow::io::FormatError;
 
 // One array: its numpy dtype ("<f4", "<f8", "<i8"), shape and raw little-endian C-order bytes.
-struct NpyArray {
-  std::string dtype;
-  std::vector<std::size_t> shape;
-  std::vector<char> bytes;
-};
+using NpyArray = tapeflow::io::NpyArray;
 
-class NpzArchive {
+// put_raw, raw, contains, names (insertion order) and size come from tapeflow::io::NpzArchive.
+class NpzArchive : public tapeflow::io::NpzArchive {
  public:
+  NpzArchive() = default;
+  explicit NpzArchive(tapeflow::io::NpzArchive raw) : tapeflow::io::NpzArchive(std::move(raw)) {}
+
   template <class T>
   void put(const std::string& name, const xt::xarray<T>& array);  // T: float, double, std::int64_t
-  void put_raw(const std::string& name, NpyArray array);
-  bool contains(const std::string& name) const { return arrays_.count(name) != 0; }
   // Throws std::out_of_range naming the entry if absent, FormatError naming entry, expected and
   // actual dtype if the dtype differs.
   template <class T>
   xt::xarray<T> get(const std::string& name) const;
-  const NpyArray& raw(const std::string& name) const;
-  std::vector<std::string> names() const;  // in insertion order
-  std::size_t size() const { return order_.size(); }
-
- private:
-  std::map<std::string, NpyArray> arrays_;
-  std::vector<std::string> order_;
 };
 
 // Entry names are stored as "<name>.npy", as numpy does. Throws std::runtime_error naming the

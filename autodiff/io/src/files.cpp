@@ -1,8 +1,7 @@
-// Atomic file replacement and bounded whole-file reads (see autodiff/files.hpp). Linux: O_TMPFILE,
-// linkat, flock; only the C++ and POSIX libraries, so the datasets fuzzers can compile this file
-// without the autodiff library.
+// Atomic file replacement and bounded whole-file reads (see tapeflow/io/files.hpp). Linux: O_TMPFILE,
+// linkat, flock; only the C++ and POSIX libraries.
 
-#include "autodiff/files.hpp"
+#include "tapeflow/io/files.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

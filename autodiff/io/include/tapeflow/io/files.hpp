@@ -2,10 +2,8 @@
 // checkpoints, the examples' PNG plots) and bounded reading of a regular file (the .npz, IDX and
 // CSV loaders).
 //
-// Why here: autodiff is the lowest library that nn, datasets and the examples all link, and this
-// code uses only the C++ and POSIX libraries (no autodiff, no xtensor), so the datasets fuzzers
-// compile src/files.cpp on its own and the io/ library planned for file formats can take over
-// these two files unchanged.
+// Part of tapeflow::io (autodiff/io/CMakeLists.txt says why it lives there); only the C++ and
+// POSIX libraries.
 //
 //   tapeflow::files::AtomicFile out("runs/model.npz", "save_npz");
 //   out.write(bytes);
