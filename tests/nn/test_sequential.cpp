@@ -1,4 +1,4 @@
-// Sequential: building, summary, fit/evaluate/predict with Keras semantics, callbacks,
+// Sequential: building, summary, fit/evaluate/predict with Keras semantics,
 // determinism, proximal L1, sparsity report.
 #define BOOST_TEST_MODULE sequential
 #include <boost/test/unit_test.hpp>
@@ -17,39 +17,15 @@
 #include <nn/nn.hpp>
 
 #include "autodiff/check.hpp"
+#include "nn/fixtures.hpp"
 
 namespace tt = boost::test_tools;
 using F = xt::xarray<float>;
+using test::blobs;
+using test::small_model;
+using test::weights;
 
 namespace {
-
-// Two Gaussian blobs in 2-D, labels 0/1, rows interleaved.
-std::pair<F, F> blobs(std::size_t n, std::uint64_t seed) {
-  nn::Random r(seed);
-  F x = F::from_shape({n, 2}), y = F::from_shape({n, 1});
-  for (std::size_t i = 0; i < n; ++i) {
-    const float label = float(i % 2);
-    x(i, 0) = float(r.normal() * 0.6 + (label ? 1.5 : -1.5));
-    x(i, 1) = float(r.normal() * 0.6 + (label ? 1.0 : -1.0));
-    y(i, 0) = label;
-  }
-  return {x, y};
-}
-
-nn::Sequential<float> small_model(std::uint64_t seed = 1, nn::Regularizer kernel_reg = {}) {
-  nn::Sequential<float> m(seed);
-  m.add(nn::Input({2}));
-  m.add(nn::Dense(16, "relu", {.kernel_regularizer = kernel_reg}));
-  m.add(nn::Dropout(0.1));
-  m.add(nn::Dense(1, "sigmoid"));
-  return m;
-}
-
-std::vector<F> weights(const nn::Sequential<float>& m) {
-  std::vector<F> w;
-  for (const auto& p : m.parameters()) w.push_back(p.var.value());
-  return w;
-}
 
 // Runs f with stderr redirected to a file; returns what was written.
 template <class Fn>
@@ -182,45 +158,6 @@ BOOST_AUTO_TEST_CASE(predict_and_evaluate_in_batches) {
   BOOST_TEST(m.training());  // evaluate and predict restore training mode
 }
 
-BOOST_AUTO_TEST_CASE(early_stopping_restores_the_best_weights) {
-  auto [x, y] = blobs(100, 9);
-  auto m = small_model(7);
-  m.compile(nn::Adam{.learning_rate = 0.01}, "binary_crossentropy");
-  std::vector<F> after_first_epoch;
-  // Training loss falls every epoch, so in "max" mode only epoch 0 is ever the best.
-  const auto h = m.fit(x, y, {.epochs = 20, .verbose = 0,
-                              .callbacks = {nn::LambdaCallback{[&](nn::EpochEnd& e) {
-                                              if (e.epoch == 0) after_first_epoch = weights(m);
-                                            }},
-                                            nn::EarlyStopping{.monitor = "loss", .patience = 2, .mode = "max",
-                                                              .restore_best_weights = true}}});
-  BOOST_TEST(h.epochs.size() == 3u);  // epoch 0 best; epochs 1 and 2 fail to improve: stop (Keras counts so)
-  BOOST_TEST((weights(m) == after_first_epoch));
-  auto m2 = small_model(7);
-  m2.compile(nn::Adam{}, "binary_crossentropy");
-  BOOST_CHECK_THROW(m2.fit(x, y, {.epochs = 2, .verbose = 0, .callbacks = {nn::EarlyStopping{.monitor = "val_loss"}}}),
-                    std::invalid_argument);  // no validation data: val_loss is not logged
-}
-
-BOOST_AUTO_TEST_CASE(csv_logger_and_lambda_stop) {
-  auto [x, y] = blobs(64, 10);
-  auto m = small_model(8);
-  m.compile(nn::Adam{}, "binary_crossentropy", {"accuracy"});
-  const auto path = std::filesystem::temp_directory_path() / ("tapeflow_log_" + std::to_string(getpid()) + ".csv");
-  const auto h = m.fit(x, y, {.epochs = 10, .verbose = 0,
-                              .callbacks = {nn::CSVLogger{.path = path.string()},
-                                            nn::LambdaCallback{[](nn::EpochEnd& e) { e.stop_training = e.epoch == 2; }}}});
-  BOOST_TEST(h.epochs.size() == 3u);
-  std::ifstream in(path);
-  std::string header, line;
-  std::getline(in, header);
-  BOOST_TEST(header == "epoch,accuracy,data_loss,loss,penalty,seconds");
-  int rows = 0;
-  while (std::getline(in, line)) ++rows;
-  BOOST_TEST(rows == 3);
-  std::filesystem::remove(path);
-}
-
 BOOST_AUTO_TEST_CASE(progress_is_one_line_per_epoch_when_stderr_is_not_a_terminal) {
   auto [x, y] = blobs(64, 11);
   auto m = small_model(9);
@@ -332,10 +269,6 @@ BOOST_AUTO_TEST_CASE(fit_options_are_checked_naming_option_and_value) {
   refused({.validation_split = nan, .verbose = 0}, {"validation_split", "got nan"});
   refused({.verbose = 3}, {"verbose must be 0, 1 or 2, got 3"});
   refused({.verbose = -1}, {"verbose", "got -1"});
-  refused({.verbose = 0, .callbacks = {nn::EarlyStopping{.patience = -1}}}, {"EarlyStopping: patience must be >= 0, got -1"});
-  for (const double d : {nan, std::numeric_limits<double>::infinity(), -0.5}) {
-    refused({.verbose = 0, .callbacks = {nn::EarlyStopping{.min_delta = d}}}, {"EarlyStopping: min_delta must be a finite number >= 0"});
-  }
   BOOST_TEST((m.parameters().front().var.value() == before));  // nothing trained
   // The edges are accepted: nothing to do when resuming at the last epoch.
   BOOST_TEST(m.fit(x, y, {.epochs = 2, .verbose = 0, .initial_epoch = 2}).epochs.empty());

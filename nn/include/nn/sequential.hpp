@@ -29,6 +29,7 @@
 
 #include "nn/callbacks.hpp"
 #include "nn/conv_layers.hpp"
+#include "nn/history.hpp"
 #include "nn/layers.hpp"
 #include "nn/losses.hpp"
 #include "nn/metrics.hpp"
@@ -37,10 +38,14 @@
 
 namespace nn {
 
+namespace detail {
+class Progress;
+}
+
 // fit() checks every option before anything runs and throws std::invalid_argument naming the
 // option and its value: epochs > 0, initial_epoch in [0, epochs], batch_size > 0,
-// validation_split in [0, 1), verbose 0, 1 or 2, and each EarlyStopping's patience >= 0 and
-// min_delta finite and >= 0.
+// validation_split in [0, 1), verbose 0, 1 or 2. Callbacks check their options when they are
+// made (nn/callbacks.hpp).
 template <class T>
 struct FitOptions {
   int epochs = 1;
@@ -53,7 +58,9 @@ struct FitOptions {
   // 2: one line per epoch.
   int verbose = 1;
   int initial_epoch = 0;        // resume: epochs run from initial_epoch to epochs - 1
-  std::vector<Callback> callbacks{};
+  // Built-in ones by their options (nn::EarlyStopping{...}) or your own as a
+  // std::shared_ptr<YourCallback>; called in this order (nn/callback.hpp).
+  std::vector<CallbackRef<T>> callbacks{};
 };
 
 // Exact zeros and small weights per layer kernel.
@@ -120,6 +127,9 @@ class Sequential : public Module<T> {
   Optimizer<T>& optimizer();
 
   History fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const FitOptions<T>& options = {});
+  // fit() sets it to false when it starts; a callback sets it to true to end training after the
+  // current batch (from on_batch_end) or epoch (from on_epoch_end), as in Keras.
+  bool stop_training = false;
   // "loss", "data_loss", "penalty" and the metrics, in evaluation mode, without recording.
   Logs evaluate(const xt::xarray<T>& x, const xt::xarray<T>& y, std::size_t batch_size = 32);
   xt::xarray<T> predict(const xt::xarray<T>& x, std::size_t batch_size = 32);
@@ -145,7 +155,9 @@ class Sequential : public Module<T> {
  private:
   std::string unique_name(const std::string& base);
   std::vector<Parameter<T>> checked_parameters() const;
-  struct Batches;
+  struct FitRun;  // one fit() call's data, rows, metrics and callbacks
+  Logs run_epoch(FitRun& run, int epoch, detail::Progress& progress);
+  void train_batch(FitRun& run, std::size_t first, std::size_t count);
   Logs evaluate_rows(const xt::xarray<T>& x, const xt::xarray<T>& y, std::size_t begin, std::size_t end,
                      std::size_t batch_size);
 

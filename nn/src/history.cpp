@@ -1,4 +1,4 @@
-#include "nn/callbacks.hpp"
+#include "nn/history.hpp"
 
 #include <stdexcept>
 
