@@ -35,23 +35,24 @@ void require_learning_rate(const char* optimizer, double lr) {
   detail::require_finite_positive(optimizer, "learning_rate", lr);
 }
 
+// Adam's and AdamW's shared hyperparameters.
+template <class C>
+void require_adam(const char* optimizer, const C& c) {
+  require_learning_rate(optimizer, c.learning_rate);
+  detail::require_fraction(optimizer, "beta_1", c.beta_1);
+  detail::require_fraction(optimizer, "beta_2", c.beta_2);
+  detail::require_finite_nonnegative(optimizer, "epsilon", c.epsilon);
+}
+
 void validate(const OptimizerConfig& config) {
   std::visit(Overloaded{[](const SGD& c) {
                           require_learning_rate("SGD", c.learning_rate);
                           detail::require_fraction("SGD", "momentum", c.momentum);
                         },
-                        [](const Adam& c) {
-                          require_learning_rate("Adam", c.learning_rate);
-                          detail::require_fraction("Adam", "beta_1", c.beta_1);
-                          detail::require_fraction("Adam", "beta_2", c.beta_2);
-                          detail::require_finite_nonnegative("Adam", "epsilon", c.epsilon);
-                        },
+                        [](const Adam& c) { require_adam("Adam", c); },
                         [](const AdamW& c) {
-                          require_learning_rate("AdamW", c.learning_rate);
+                          require_adam("AdamW", c);
                           detail::require_finite_nonnegative("AdamW", "weight_decay", c.weight_decay);
-                          detail::require_fraction("AdamW", "beta_1", c.beta_1);
-                          detail::require_fraction("AdamW", "beta_2", c.beta_2);
-                          detail::require_finite_nonnegative("AdamW", "epsilon", c.epsilon);
                         },
                         [](const RMSprop& c) {
                           require_learning_rate("RMSprop", c.learning_rate);

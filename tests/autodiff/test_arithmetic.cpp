@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE arithmetic
 #include <boost/test/unit_test.hpp>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 
 #include <algorithm>
 #include <cmath>

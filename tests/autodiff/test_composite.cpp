@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 
 using test::Array;
 using test::Inputs;

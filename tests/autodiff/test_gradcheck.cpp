@@ -4,7 +4,7 @@
 #define BOOST_TEST_MODULE gradcheck
 #include <boost/test/unit_test.hpp>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 
 using test::Array;
 using test::Inputs;

@@ -7,7 +7,7 @@
 
 #include <xtensor/xadapt.hpp>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 
 using test::Array;
 using test::Inputs;

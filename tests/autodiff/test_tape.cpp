@@ -6,7 +6,7 @@
 #include <cmath>
 #include <thread>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 
 using test::Array;
 using test::V;

@@ -11,7 +11,7 @@
 
 #include <xtensor/xio.hpp>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 
 using test::Array;
 using test::V;

@@ -1,8 +1,8 @@
 #define BOOST_TEST_MODULE test_csv
 #include <boost/test/unit_test.hpp>
 
-#include "non_regular.hpp"
-#include "temp_dir.hpp"
+#include "common/non_regular.hpp"
+#include "common/temp_dir.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

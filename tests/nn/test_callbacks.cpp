@@ -12,9 +12,9 @@
 
 #include <nn/nn.hpp>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 #include "nn/fixtures.hpp"
-#include "temp_dir.hpp"
+#include "common/temp_dir.hpp"
 
 namespace tt = boost::test_tools;
 using F = xt::xarray<float>;

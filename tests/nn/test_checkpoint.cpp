@@ -13,8 +13,8 @@
 
 #include <nn/nn.hpp>
 
-#include "autodiff/check.hpp"
-#include "non_regular.hpp"
+#include "common/check.hpp"
+#include "common/non_regular.hpp"
 
 namespace fs = std::filesystem;
 using F = xt::xarray<float>;

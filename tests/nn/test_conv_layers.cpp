@@ -9,8 +9,8 @@
 
 #include <nn/nn.hpp>
 
-#include "autodiff/check.hpp"
-#include "temp_dir.hpp"
+#include "common/check.hpp"
+#include "common/temp_dir.hpp"
 
 using test::Array;
 using test::V;

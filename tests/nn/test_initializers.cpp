@@ -8,7 +8,7 @@
 
 #include <nn/initializers.hpp>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 
 namespace {
 template <class T>

@@ -9,7 +9,7 @@
 #include <nn/conv_layers.hpp>
 #include <nn/layers.hpp>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 
 namespace tt = boost::test_tools;
 using test::Array;

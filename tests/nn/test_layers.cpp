@@ -10,7 +10,7 @@
 
 #include <nn/layers.hpp>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 
 using test::Array;
 using test::V;

@@ -11,7 +11,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 #include "nn/losses.hpp"
 
 using test::Array;

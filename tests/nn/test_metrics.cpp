@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 #include "nn/metrics.hpp"
 
 using test::Array;

@@ -6,7 +6,7 @@
 
 #include <nn/nn.hpp>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 
 BOOST_AUTO_TEST_CASE(whole_model_total_loss_passes_gradcheck) {
   nn::Sequential<double> m(21);

@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "non_regular.hpp"
+#include "common/non_regular.hpp"
 
 namespace fs = std::filesystem;
 

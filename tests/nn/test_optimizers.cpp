@@ -19,7 +19,7 @@
 #include <tuple>
 #include <vector>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 
 // Every update rule is checked against values worked out by hand for w0 = [1, -2] and the fixed
 // gradient g = [0.5, -1]: the arithmetic is in the comments, the expected values are literal

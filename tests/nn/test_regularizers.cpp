@@ -9,7 +9,7 @@
 
 #include <nn/regularizers.hpp>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 
 using test::Array;
 using test::V;

@@ -16,7 +16,7 @@
 
 #include <nn/nn.hpp>
 
-#include "autodiff/check.hpp"
+#include "common/check.hpp"
 #include "nn/fixtures.hpp"
 
 namespace tt = boost::test_tools;

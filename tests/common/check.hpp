@@ -1,4 +1,4 @@
-// Shared helpers for the autodiff tests: random inputs kept away from kinks, and first- plus
+// Shared helpers for the autodiff and nn tests: random inputs kept away from kinks, and first- plus
 // second-order gradient checks with the project's tolerances passed by name.
 #pragma once
 
