@@ -10,6 +10,9 @@ if(TARGET tapeflow_datasets)
   list(APPEND tapeflow_libraries tapeflow_datasets)
 endif()
 
+# Shared libraries find each other (libtapeflow_nn.so needs libtapeflow_io.so, ...) next to
+# themselves once installed: a program's RUNPATH does not apply to its libraries' dependencies.
+set_property(TARGET ${tapeflow_libraries} PROPERTY INSTALL_RPATH "$ORIGIN")
 install(TARGETS ${tapeflow_libraries} EXPORT tapeflowTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
