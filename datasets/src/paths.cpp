@@ -13,6 +13,9 @@
 #ifndef TAPEFLOW_BINARY_DIR
 #define TAPEFLOW_BINARY_DIR "build"
 #endif
+#ifndef TAPEFLOW_FETCH_TARGET
+#define TAPEFLOW_FETCH_TARGET "fetch-data"
+#endif
 
 namespace datasets {
 
@@ -24,7 +27,7 @@ std::string data_dir(const std::string& cli_value) {
   return default_data_dir();
 }
 
-std::string fetch_command() { return std::string("cmake --build ") + TAPEFLOW_BINARY_DIR + " --target fetch-data"; }
+std::string fetch_command() { return std::string("cmake --build ") + TAPEFLOW_BINARY_DIR + " --target " TAPEFLOW_FETCH_TARGET; }
 
 std::string fetch_hint() { return "run: " + fetch_command() + "   (or set TAPEFLOW_DATA)"; }
 
