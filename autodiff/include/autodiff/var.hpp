@@ -23,6 +23,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
@@ -53,6 +54,9 @@ class AnomalyError : public Error {  // anomaly detection found a NaN or Inf
 
 using Shape = std::vector<std::size_t>;
 using Axes = std::vector<std::ptrdiff_t>;  // negative axes count from the end, as in numpy
+
+template <class T>
+using Scalar = std::type_identity_t<T>;  // scalars next to a Var<T> take no part in deducing T
 
 // "(2, 3)" for error messages; works for any xtensor shape type.
 template <class S>

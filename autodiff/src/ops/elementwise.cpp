@@ -1,0 +1,172 @@
+// Elementwise math: pow, sqrt, exp, log, abs, clip, ..., maximum/minimum and where.
+
+#include <cmath>
+
+#include <xtensor/xmath.hpp>
+#include <xtensor/xoperation.hpp>
+
+#include "autodiff/ops.hpp"
+#include "ops/common.hpp"
+#include "ops/internal.hpp"
+#include "tape.hpp"
+
+namespace ad {
+
+// ---- g * f'(x) for piecewise-linear f: one fused pass; f'' = 0 -------------------------------
+
+template <class T, class F>
+void map_with_grad(const Array<T>& g, const Array<T>& x, Array<T>& out, F f) {
+  const T* xs = x.data();
+  T* o = out.data();
+  const std::size_t n = x.size();
+  if (g.size() == n) {
+    const T* gs = g.data();
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(gs[i], xs[i]);
+  } else if (g.size() == 1) {
+    const T g0 = g.data()[0];
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(g0, xs[i]);
+  } else {
+    Array<T> full = xt::broadcast(g, x.shape());
+    const T* gs = full.data();
+    for (std::size_t i = 0; i < n; ++i) o[i] = f(gs[i], xs[i]);
+  }
+}
+
+template <class T>
+Var<T> mul_slope(const Var<T>& g, const Var<T>& x, SlopeOf<T> s, const char* op) {
+  Array<T> out = Array<T>::from_shape(x.shape());
+  const T a = s.a, b = s.b;
+  switch (s.kind) {
+    case Slope::relu:
+      map_with_grad<T>(g.value(), x.value(), out, [](T gi, T xi) { return xi > T(0) ? gi : T(0); });
+      break;
+    case Slope::leaky_relu:
+      map_with_grad<T>(g.value(), x.value(), out, [a](T gi, T xi) { return xi > T(0) ? gi : gi * a; });
+      break;
+    case Slope::abs:
+      map_with_grad<T>(g.value(), x.value(), out,
+                       [](T gi, T xi) { return xi > T(0) ? gi : (xi < T(0) ? -gi : T(0)); });
+      break;
+    case Slope::clip:
+      map_with_grad<T>(g.value(), x.value(), out, [a, b](T gi, T xi) { return xi >= a && xi <= b ? gi : T(0); });
+      break;
+  }
+  return make_output<T>(
+      op, std::move(out), {&g, &x},
+      [s, op](BackwardContext<T>& c) {
+        if (c.needs(0)) c.grads[0] = sum_to_shape(mul_slope(c.g, c.in[1], s, op), to_shape(c.in[0].shape()));
+      },
+      true);
+}
+
+
+template <class T>
+Var<T> pow(const Var<T>& x, Scalar<T> p) {
+  Array<T> v = xt::pow(x.value(), p);
+  return make_output<T>("pow", std::move(v), {&x}, [p](BackwardContext<T>& c) {
+    if (p != T(0)) c.grads[0] = scaled_mul(c.g, pow(c.in[0], p - T(1)), p, "mul");
+  });
+}
+
+template <class T>
+Var<T> square(const Var<T>& x) {
+  Array<T> v = x.value() * x.value();
+  return make_output<T>("square", std::move(v), {&x},
+                        [](BackwardContext<T>& c) { c.grads[0] = scaled_mul(c.g, c.in[0], T(2), "mul"); });
+}
+
+template <class T>
+Var<T> sqrt(const Var<T>& x) {
+  Array<T> v = xt::sqrt(x.value());
+  return make_output<T>("sqrt", std::move(v), {&x},
+                        [](BackwardContext<T>& c) { c.grads[0] = scale(c.g / c.out, T(0.5), "mul_scalar"); });
+}
+
+template <class T>
+Var<T> exp(const Var<T>& x) {
+  Array<T> v = xt::exp(x.value());
+  return make_output<T>("exp", std::move(v), {&x}, [](BackwardContext<T>& c) { c.grads[0] = c.g * c.out; });
+}
+
+template <class T>
+Var<T> log(const Var<T>& x) {
+  Array<T> v = xt::log(x.value());
+  return make_output<T>("log", std::move(v), {&x}, [](BackwardContext<T>& c) { c.grads[0] = c.g / c.in[0]; });
+}
+
+template <class T>
+Var<T> abs(const Var<T>& x) {
+  Array<T> v = xt::abs(x.value());
+  return make_output<T>(
+      "abs", std::move(v), {&x},
+      [](BackwardContext<T>& c) { c.grads[0] = mul_slope(c.g, c.in[0], SlopeOf<T>{Slope::abs}, "abs_backward"); },
+      true);
+}
+
+template <class T>
+Var<T> sign(const Var<T>& x) {
+  Array<T> v = xt::sign(x.value());
+  return make_output<T>("sign", std::move(v), {&x}, [](BackwardContext<T>&) { /* zero almost everywhere */ });
+}
+
+template <class T>
+Var<T> clip(const Var<T>& x, Scalar<T> lo, Scalar<T> hi) {
+  if (!(lo <= hi)) {
+    throw Error("clip: lower bound " + std::to_string(lo) + " exceeds upper bound " + std::to_string(hi));
+  }
+  Array<T> v = xt::clip(x.value(), lo, hi);
+  return make_output<T>(
+      "clip", std::move(v), {&x},
+      [lo, hi](BackwardContext<T>& c) {
+        c.grads[0] = mul_slope(c.g, c.in[0], SlopeOf<T>{Slope::clip, lo, hi}, "clip_backward");
+      },
+      true);
+}
+
+template <class T>
+Var<T> where(const xt::xarray<bool>& mask_in, const Var<T>& a, const Var<T>& b) {
+  const Shape ab = broadcast_shapes("where", a.shape(), b.shape());
+  const Shape shape = broadcast_shapes("where", mask_in.shape(), ab);
+  const bool same = a.shape() == b.shape() && mask_in.shape() == a.shape();
+  xt::xarray<bool> mask = same ? mask_in : materialize(mask_in, shape);
+  Array<T> v = same ? Array<T>(xt::where(mask, a.value(), b.value()))
+                    : Array<T>(xt::where(mask, materialize(a.value(), shape), materialize(b.value(), shape)));
+  return make_output<T>("where", std::move(v), {&a, &b}, [mask](BackwardContext<T>& c) {
+    const Var<T> zero = Var<T>::scalar(T(0));
+    if (c.needs(0)) c.grads[0] = sum_to_shape(ad::where(mask, c.g, zero), to_shape(c.in[0].shape()));
+    if (c.needs(1)) c.grads[1] = sum_to_shape(ad::where(mask, zero, c.g), to_shape(c.in[1].shape()));
+  });
+}
+
+template <class T>
+Var<T> maximum(const Var<T>& a, const Var<T>& b) {
+  const Shape s = broadcast_shapes("maximum", a.shape(), b.shape());
+  return ad::where(xt::xarray<bool>(materialize(a.value(), s) >= materialize(b.value(), s)), a, b);  // a tie goes to a
+}
+
+template <class T>
+Var<T> minimum(const Var<T>& a, const Var<T>& b) {
+  const Shape s = broadcast_shapes("minimum", a.shape(), b.shape());
+  return ad::where(xt::xarray<bool>(materialize(a.value(), s) <= materialize(b.value(), s)), a, b);  // a tie goes to a
+}
+
+// ---- explicit instantiation for float and double ---------------------------------------------
+
+#define AD_INSTANTIATE(T)                                                                                      \
+  template Var<T> pow(const Var<T>&, Scalar<T>);                                                               \
+  template Var<T> square(const Var<T>&);                                                                       \
+  template Var<T> sqrt(const Var<T>&);                                                                         \
+  template Var<T> exp(const Var<T>&);                                                                          \
+  template Var<T> log(const Var<T>&);                                                                          \
+  template Var<T> abs(const Var<T>&);                                                                          \
+  template Var<T> sign(const Var<T>&);                                                                         \
+  template Var<T> clip(const Var<T>&, Scalar<T>, Scalar<T>);                                                   \
+  template Var<T> maximum(const Var<T>&, const Var<T>&);                                                       \
+  template Var<T> minimum(const Var<T>&, const Var<T>&);                                                       \
+  template Var<T> where(const xt::xarray<bool>&, const Var<T>&, const Var<T>&);                                \
+  template Var<T> mul_slope(const Var<T>&, const Var<T>&, SlopeOf<T>, const char*);
+AD_INSTANTIATE(float)
+AD_INSTANTIATE(double)
+#undef AD_INSTANTIATE
+
+}  // namespace ad

@@ -1,0 +1,217 @@
+// Shape ops: reshape, broadcast, sum_to_shape, gather/scatter of rows, concat, slice, pad.
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include <xtensor/xbroadcast.hpp>
+
+#include "autodiff/ops.hpp"
+#include "ops/common.hpp"
+#include "ops/internal.hpp"
+#include "reduce.hpp"
+#include "tape.hpp"
+
+namespace ad {
+
+template <class T>
+Var<T> reshape(const Var<T>& x, const Shape& requested) {
+  Shape shape = requested;
+  const auto inferred = std::find(shape.begin(), shape.end(), infer);
+  if (inferred != shape.end()) {
+    if (std::find(inferred + 1, shape.end(), infer) != shape.end()) {
+      throw ShapeError("reshape: more than one inferred (-1) entry in the target shape");
+    }
+    std::size_t known = 1;
+    for (auto d : shape) known *= d == infer ? 1 : d;
+    if (known == 0 || x.size() % known != 0) {
+      throw ShapeError("reshape: cannot infer an entry to reshape " + shape_str(x.shape()) + " (" +
+                       std::to_string(x.size()) + " elements) with " + std::to_string(known) +
+                       " elements in the other entries");
+    }
+    *inferred = x.size() / known;
+  }
+  const std::size_t n = std::accumulate(shape.begin(), shape.end(), std::size_t(1), std::multiplies<>());
+  if (n != x.size()) {
+    throw ShapeError("reshape: cannot reshape " + shape_str(x.shape()) + " (" + std::to_string(x.size()) +
+                     " elements) to " + shape_str(shape));
+  }
+  Array<T> v = x.value();
+  v.reshape(shape);
+  return make_output<T>("reshape", std::move(v), {&x}, [](BackwardContext<T>& c) {
+    c.grads[0] = reshape(c.g, to_shape(c.in[0].shape()));
+  });
+}
+
+template <class T>
+Var<T> flatten(const Var<T>& x, std::size_t start_axis) {
+  if (start_axis > x.dim()) {
+    throw ShapeError("flatten: start axis " + std::to_string(start_axis) + " beyond shape " + shape_str(x.shape()));
+  }
+  Shape s(x.shape().begin(), x.shape().begin() + static_cast<std::ptrdiff_t>(start_axis));
+  std::size_t rest = 1;
+  for (std::size_t i = start_axis; i < x.dim(); ++i) rest *= x.shape()[i];
+  s.push_back(rest);
+  return reshape(x, s);
+}
+
+template <class T>
+Var<T> broadcast_to(const Var<T>& x, const Shape& shape) {
+  if (broadcast_shapes("broadcast_to", x.shape(), shape) != shape) {
+    throw ShapeError("broadcast_to: cannot broadcast " + shape_str(x.shape()) + " to " + shape_str(shape));
+  }
+  Array<T> v = xt::broadcast(x.value(), shape);
+  return make_output<T>("broadcast_to", std::move(v), {&x}, [](BackwardContext<T>& c) {
+    c.grads[0] = sum_to_shape(c.g, to_shape(c.in[0].shape()));
+  });
+}
+
+template <class T>
+Var<T> sum_to_shape(const Var<T>& x, const Shape& shape) {
+  if (std::equal(x.shape().begin(), x.shape().end(), shape.begin(), shape.end())) return x;
+  if (broadcast_shapes("sum_to_shape", shape, x.shape()) != to_shape(x.shape())) {
+    throw ShapeError("sum_to_shape: " + shape_str(shape) + " does not broadcast to " + shape_str(x.shape()));
+  }
+  // Sum the leading axes that broadcasting added, and the axes where the target has length 1.
+  const std::size_t lead = x.dim() - shape.size();
+  std::vector<std::size_t> axes;
+  for (std::size_t i = 0; i < x.dim(); ++i) {
+    if (i < lead || (shape[i - lead] == 1 && x.shape()[i] != 1)) axes.push_back(i);
+  }
+  Array<T> v = reduce::reduce_keepdims<reduce::Sum>(x.value(), axes);
+  v.reshape(shape);
+  return make_output<T>("sum_to_shape", std::move(v), {&x}, [](BackwardContext<T>& c) {
+    c.grads[0] = broadcast_to(c.g, to_shape(c.in[0].shape()));
+  });
+}
+
+template <class T>
+Var<T> gather_rows(const Var<T>& x, const std::vector<std::size_t>& indices) {
+  if (x.dim() == 0) throw ShapeError("gather_rows: needs at least 1-D input, got a 0-D one");
+  const std::size_t rows = x.shape()[0], row_size = rows ? x.size() / rows : 0;
+  Shape s = to_shape(x.shape());
+  s[0] = indices.size();
+  Array<T> v = Array<T>::from_shape(s);
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    if (indices[i] >= rows) {
+      throw ShapeError("gather_rows: index " + std::to_string(indices[i]) + " at position " + std::to_string(i) +
+                       " is out of range for shape " + shape_str(x.shape()));
+    }
+    std::memcpy(v.data() + i * row_size, x.value().data() + indices[i] * row_size, row_size * sizeof(T));
+  }
+  return make_output<T>("gather_rows", std::move(v), {&x}, [indices, rows](BackwardContext<T>& c) {
+    c.grads[0] = scatter_add_rows(c.g, indices, rows);
+  });
+}
+
+template <class T>
+Var<T> scatter_add_rows(const Var<T>& x, const std::vector<std::size_t>& indices, std::size_t rows) {
+  if (x.dim() == 0 || x.shape()[0] != indices.size()) {
+    throw ShapeError("scatter_add_rows: " + std::to_string(indices.size()) + " indices for input of shape " +
+                     shape_str(x.shape()));
+  }
+  Shape s = to_shape(x.shape());
+  s[0] = rows;
+  Array<T> v = xt::zeros<T>(s);
+  const std::size_t row_size = indices.empty() ? 0 : x.size() / indices.size();
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    if (indices[i] >= rows) {
+      throw ShapeError("scatter_add_rows: index " + std::to_string(indices[i]) + " is out of range for " +
+                       std::to_string(rows) + " rows");
+    }
+    T* dst = v.data() + indices[i] * row_size;
+    const T* src = x.value().data() + i * row_size;
+    for (std::size_t j = 0; j < row_size; ++j) dst[j] += src[j];
+  }
+  return make_output<T>("scatter_add_rows", std::move(v), {&x}, [indices](BackwardContext<T>& c) {
+    c.grads[0] = gather_rows(c.g, indices);
+  });
+}
+
+template <class T>
+Var<T> concat(const std::vector<Var<T>>& xs, std::ptrdiff_t axis) {
+  if (xs.empty()) throw ShapeError("concat: no inputs");
+  const std::size_t dim = xs[0].dim();
+  const std::size_t ax = normalize_axis("concat", axis, dim);
+  Shape s = to_shape(xs[0].shape());
+  s[ax] = 0;
+  for (const auto& x : xs) {
+    bool same = x.dim() == dim;
+    for (std::size_t i = 0; same && i < dim; ++i) same = i == ax || x.shape()[i] == xs[0].shape()[i];
+    if (!same) {
+      throw ShapeError("concat: shape " + shape_str(x.shape()) + " does not fit " + shape_str(xs[0].shape()) +
+                       " along axis " + std::to_string(ax));
+    }
+    s[ax] += x.shape()[ax];
+  }
+  Array<T> v = Array<T>::from_shape(s);
+  std::vector<std::size_t> offsets;
+  std::size_t at = 0;
+  for (const auto& x : xs) {
+    offsets.push_back(at);
+    copy_along_axis(x.value(), 0, v, at, x.shape()[ax], ax);
+    at += x.shape()[ax];
+  }
+  std::vector<const Var<T>*> inputs;
+  for (const auto& x : xs) inputs.push_back(&x);
+  return make_output<T>("concat", std::move(v), std::span<const Var<T>* const>(inputs),
+                        [ax, offsets](BackwardContext<T>& c) {
+                          for (std::size_t i = 0; i < c.in.size(); ++i) {
+                            if (c.needs(i)) {
+                              c.grads[i] = slice(c.g, static_cast<std::ptrdiff_t>(ax), offsets[i],
+                                                 offsets[i] + c.in[i].shape()[ax]);
+                            }
+                          }
+                        });
+}
+
+template <class T>
+Var<T> slice(const Var<T>& x, std::ptrdiff_t axis, std::size_t begin, std::size_t end) {
+  const std::size_t ax = normalize_axis("slice", axis, x.dim());
+  if (begin > end || end > x.shape()[ax]) {
+    throw ShapeError("slice: range [" + std::to_string(begin) + ", " + std::to_string(end) + ") along axis " +
+                     std::to_string(ax) + " of shape " + shape_str(x.shape()));
+  }
+  Shape s = to_shape(x.shape());
+  s[ax] = end - begin;
+  Array<T> v = Array<T>::from_shape(s);
+  copy_along_axis(x.value(), begin, v, 0, end - begin, ax);
+  return make_output<T>("slice", std::move(v), {&x}, [ax, begin](BackwardContext<T>& c) {
+    c.grads[0] = pad_axis(c.g, static_cast<std::ptrdiff_t>(ax), begin, c.in[0].shape()[ax]);
+  });
+}
+
+template <class T>
+Var<T> pad_axis(const Var<T>& x, std::ptrdiff_t axis, std::size_t begin, std::size_t size) {
+  const std::size_t ax = normalize_axis("pad_axis", axis, x.dim());
+  const std::size_t len = x.shape()[ax];
+  if (begin + len > size) {
+    throw ShapeError("pad_axis: " + std::to_string(len) + " elements at " + std::to_string(begin) +
+                     " do not fit in length " + std::to_string(size));
+  }
+  Shape s = to_shape(x.shape());
+  s[ax] = size;
+  Array<T> v = xt::zeros<T>(s);
+  copy_along_axis(x.value(), 0, v, begin, len, ax);
+  return make_output<T>("pad_axis", std::move(v), {&x}, [ax, begin](BackwardContext<T>& c) {
+    c.grads[0] = slice(c.g, static_cast<std::ptrdiff_t>(ax), begin, begin + c.in[0].shape()[ax]);
+  });
+}
+
+// ---- explicit instantiation for float and double ---------------------------------------------
+
+#define AD_INSTANTIATE(T)                                                                                      \
+  template Var<T> reshape(const Var<T>&, const Shape&);                                                        \
+  template Var<T> flatten(const Var<T>&, std::size_t);                                                         \
+  template Var<T> broadcast_to(const Var<T>&, const Shape&);                                                   \
+  template Var<T> sum_to_shape(const Var<T>&, const Shape&);                                                   \
+  template Var<T> gather_rows(const Var<T>&, const std::vector<std::size_t>&);                                 \
+  template Var<T> scatter_add_rows(const Var<T>&, const std::vector<std::size_t>&, std::size_t);               \
+  template Var<T> concat(const std::vector<Var<T>>&, std::ptrdiff_t);                                          \
+  template Var<T> slice(const Var<T>&, std::ptrdiff_t, std::size_t, std::size_t);                              \
+  template Var<T> pad_axis(const Var<T>&, std::ptrdiff_t, std::size_t, std::size_t);
+AD_INSTANTIATE(float)
+AD_INSTANTIATE(double)
+#undef AD_INSTANTIATE
+
+}  // namespace ad
