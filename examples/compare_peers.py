@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """Our benchmark beside the PyTorch and LibTorch references, alternating, one thread each.
 
-  examples/compare_peers.py [--build build] [--rounds 3] [--mnist-epochs 3] [--data DIR]
+  examples/compare_peers.py --peers DIR [--build build] [--rounds 3] [--mnist-epochs 3] [--data DIR]
                             [--only mnist,moons,tape,cnn] [--json results.json]
 
+--peers names the folder of PyTorch/LibTorch reference programs (torch_seeds.py, libtorch_moons.cpp,
+libtorch_tape.cpp, moons_csv.py), which are not part of this repository.
+
 Runs, ROUNDS times in turn: `benchmark --only mnist` (also with --dense-input: pixels without
-zeros) and ../shared/peers/torch_seeds.py mnist --l1 0.001 (the seed MNIST MLP with L1, Debian
+zeros) and PEERS/torch_seeds.py mnist --l1 0.001 (the seed MNIST MLP with L1, Debian
 python3-torch); `benchmark --only moons` and
 libtorch_moons.cpp (2000 epochs); `benchmark --only tape` and libtorch_tape.cpp (tiny and 1M
 elements); `benchmark --only cnn` and examples/torch_cnn.py when the cnn section exists. Each run
@@ -19,7 +22,7 @@ environment is passed on unchanged, so OPENBLAS_CORETYPE and the like apply to b
 import argparse, datetime, json, os, platform, shutil, statistics, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PEERS = os.path.join(os.path.dirname(ROOT), "shared", "peers")
+PEERS = ""  # --peers
 PYTHON = "/usr/bin/python3"
 
 
@@ -87,6 +90,7 @@ def machine():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--peers", required=True, help="the reference programs' folder (outside this repository)")
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--mnist-epochs", type=int, default=3)
@@ -95,6 +99,10 @@ def main():
     ap.add_argument("--only", default="mnist,moons,tape,cnn")
     ap.add_argument("--json", default="", help="also write every raw result here")
     a = ap.parse_args()
+    global PEERS
+    PEERS = os.path.abspath(a.peers)
+    if not os.path.exists(os.path.join(PEERS, "torch_seeds.py")):
+        sys.exit(f"compare_peers: {PEERS} has no torch_seeds.py; --peers must name the reference programs' folder")
     sections = set(a.only.split(","))
     unknown = sections - {"mnist", "moons", "tape", "cnn"}
     if unknown:
