@@ -1,4 +1,7 @@
 // Activation functions. relu'(0) = 0, leaky_relu'(0) = slope.
+// NaN propagates: a NaN input gives a NaN output in every activation, relu included (relu'(NaN)
+// passes the gradient, leaky_relu'(NaN) = slope, as in PyTorch). softplus, log_sigmoid, sigmoid,
+// tanh, gelu and silu stay finite, with finite gradients, for inputs of any size (±1e4 tested).
 #pragma once
 
 #include <cstddef>
@@ -14,5 +17,11 @@ template <class T> Var<T> elu(const Var<T>& x, Scalar<T> alpha = T(1));
 template <class T> Var<T> sigmoid(const Var<T>& x);
 template <class T> Var<T> tanh(const Var<T>& x);
 template <class T> Var<T> softplus(const Var<T>& x);
+// x Φ(x) (Φ the standard normal CDF); with tanh_approx, PyTorch's approximate='tanh' form
+// x (1 + tanh(sqrt(2/π) (x + 0.044715 x³))) / 2.
+template <class T> Var<T> gelu(const Var<T>& x, bool tanh_approx = false);
+template <class T> Var<T> silu(const Var<T>& x);         // x · sigmoid(x)
+template <class T> Var<T> softsign(const Var<T>& x);      // x / (1 + |x|)
+template <class T> Var<T> log_sigmoid(const Var<T>& x);   // log(sigmoid(x)) = -softplus(-x), stable
 
 }  // namespace ad
