@@ -101,20 +101,22 @@ Var<T> gelu_exact_derivative(const Var<T>& x) {
   return cdf + x * pdf;
 }
 
-// d/dx of x (1 + tanh(u)) / 2 with u = k (x + c x^3), written with ops.
+// x (1 + tanh(u)) / 2 = x sigmoid(2u) with u = k (x + c x^3); its derivative, written with ops,
+// is sigmoid(2u) + x sigmoid'(2u) 2u'.
 template <class T>
 Var<T> gelu_tanh_derivative(const Var<T>& x, T k, T c) {
   const Var<T> x2 = square(x);
-  const Var<T> t = tanh(scale(x + c * x2 * x, k, "mul_scalar"));
-  const Var<T> du = scale(scale(x2, T(3) * c, "mul_scalar") + T(1), k, "mul_scalar");
-  return scale(t + T(1), T(0.5), "mul_scalar") + scale(x * tanh_backward(du, t), T(0.5), "mul_scalar");
+  const Var<T> s = sigmoid(scale(x + c * x2 * x, T(2) * k, "mul_scalar"));
+  const Var<T> du2 = scale(scale(x2, T(3) * c, "mul_scalar") + T(1), T(2) * k, "mul_scalar");
+  return s + x * sigmoid_backward(du2, s);
 }
 
 template <class T>
 Var<T> gelu(const Var<T>& x, bool tanh_approx) {
   const T k = T(0.7978845608028654), c = T(0.044715);  // sqrt(2 / pi), and PyTorch's cubic term
-  // x Φ(x) with Φ(x) = erfc(-x / sqrt 2) / 2, accurate in the left tail.
-  Array<T> v = tanh_approx ? map_values(x.value(), [k, c](T e) { return T(0.5) * e * (T(1) + std::tanh(k * (e + c * e * e * e))); })
+  // x Φ(x) with Φ(x) = erfc(-x / sqrt 2) / 2, and x sigmoid(2u) rather than x (1 + tanh(u)) / 2:
+  // both stay accurate in the left tail, where 1 + tanh(u) and 1 + erf(.) cancel.
+  Array<T> v = tanh_approx ? map_values(x.value(), [k, c](T e) { return e / (T(1) + std::exp(T(-2) * k * (e + c * e * e * e))); })
                            : map_values(x.value(), [](T e) { return T(0.5) * e * std::erfc(-e * T(0.70710678118654752)); });
   return make_output<T>(tanh_approx ? "gelu_tanh" : "gelu", std::move(v), {&x}, [tanh_approx, k, c](BackwardContext<T>& b) {
     b.grads[0] = b.g * (tanh_approx ? gelu_tanh_derivative(b.in[0], k, c) : gelu_exact_derivative(b.in[0]));

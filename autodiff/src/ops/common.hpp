@@ -78,16 +78,23 @@ struct BroadcastOperand {
   }
 };
 
-// The mask cmp(a, b) with a and b broadcast together; `op` names the op in a shape error.
-template <class T, class Cmp>
-xt::xarray<bool> compare_values(const char* op, const xt::xarray<T>& a, const xt::xarray<T>& b, Cmp cmp) {
+// f(a, b) elementwise with a and b broadcast together, as an array of R; `op` names the op in a
+// shape error. Every element of the result is written.
+template <class R, class T, class F>
+xt::xarray<R> map_broadcast(const char* op, const xt::xarray<T>& a, const xt::xarray<T>& b, F f) {
   const Shape shape = broadcast_shapes(op, a.shape(), b.shape());
-  xt::xarray<bool> out = xt::xarray<bool>::from_shape(shape);
+  xt::xarray<R> out = xt::xarray<R>::from_shape(shape);
   const std::size_t n = out.size();
   const BroadcastOperand<T> x(a, shape, n), y(b, shape, n);
-  bool* o = out.data();
-  for (std::size_t i = 0; i < n; ++i) o[i] = cmp(x.data[i * x.step], y.data[i * y.step]);
+  R* o = out.data();
+  for (std::size_t i = 0; i < n; ++i) o[i] = f(x.data[i * x.step], y.data[i * y.step]);
   return out;
+}
+
+// The mask cmp(a, b) with a and b broadcast together.
+template <class T, class Cmp>
+xt::xarray<bool> compare_values(const char* op, const xt::xarray<T>& a, const xt::xarray<T>& b, Cmp cmp) {
+  return map_broadcast<bool>(op, a, b, cmp);
 }
 
 inline std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, std::size_t dim) {

@@ -63,7 +63,8 @@ Var<T> mul_slope(const Var<T>& g, const Var<T>& x, SlopeOf<T> s, const char* op)
 
 template <class T>
 Var<T> pow(const Var<T>& x, Scalar<T> p) {
-  Array<T> v = xt::pow(x.value(), p);
+  // std::pow, not xt::pow: xsimd's pow gets a zero base wrong (0^0 = 0, 0^-1 = 0).
+  Array<T> v = map_values(x.value(), [p](T e) { return std::pow(e, T(p)); });
   return make_output<T>("pow", std::move(v), {&x}, [p](BackwardContext<T>& c) {
     if (p != T(0)) c.grads[0] = scaled_mul(c.g, pow(c.in[0], p - T(1)), p, "mul");
   });
@@ -99,8 +100,7 @@ Var<T> log(const Var<T>& x) {
 // where a = 0 and b >= 0 (elsewhere a^b·log(a), NaN for a < 0).
 template <class T>
 Var<T> pow(const Var<T>& a, const Var<T>& b) {
-  broadcast_shapes("pow", a.shape(), b.shape());
-  Array<T> v = xt::pow(a.value(), b.value());
+  Array<T> v = map_broadcast<T>("pow", a.value(), b.value(), [](T base, T e) { return std::pow(base, e); });
   return make_output<T>("pow", std::move(v), {&a, &b}, [](BackwardContext<T>& c) {
     const Var<T>&x = c.in[0], &p = c.in[1];
     const Var<T> zero = Var<T>::scalar(T(0));
