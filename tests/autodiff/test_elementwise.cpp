@@ -543,6 +543,14 @@ BOOST_AUTO_TEST_CASE(pow_edge_conventions_match_pytorch) {
       BOOST_TEST(same(gb(i), want_gb[i]), gb(i) << " vs " << want_gb[i]);
     }
   }
+  // A zero base with a scalar exponent, in double and float: 0^0 = 1, 0^-1 = inf, 0^2 = 0.
+  for (double p : {0.0, -1.0, 2.0, 0.5}) {
+    BOOST_TEST_CONTEXT("0^" << p) {
+      BOOST_TEST(ad::pow(V(Array{0.0}), p).value()(0) == std::pow(0.0, p));
+      BOOST_TEST(ad::pow(ad::Var<float>(xt::xarray<float>{0.0f}), p).value()(0) == std::pow(0.0f, float(p)));
+      BOOST_TEST(ad::pow(V(Array{0.0}), V(Array{p})).value()(0) == std::pow(0.0, p));
+    }
+  }
   // torch 1.13, torch.pow(0.0, x) and torch.pow(2.0, x) at x = [-1.5, 0, 2]:
   //   values [inf, 1, 0] and [0.35355339059327379, 1, 4]; grads [-inf, 0, 0] and
   //   [0.24506453586713681, 0.69314718055994529, 2.77258872223978114]
