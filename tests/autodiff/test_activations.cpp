@@ -371,6 +371,9 @@ void check_all_stable_at_1e4() {
   check_stable_at_1e4<T>("gelu", [](const auto& v) { return ad::gelu(v); }, {1e4, 0}, {1, 0});
   check_stable_at_1e4<T>("gelu_tanh", [](const auto& v) { return ad::gelu(v, true); }, {1e4, 0}, {1, 0});
   check_stable_at_1e4<T>("silu", [](const auto& v) { return ad::silu(v); }, {1e4, 0}, {1, 0});
+  check_stable_at_1e4<T>("softplus", [](const auto& v) { return ad::softplus(v); }, {1e4, 0}, {1, 0});
+  check_stable_at_1e4<T>("sigmoid", [](const auto& v) { return ad::sigmoid(v); }, {1, 0}, {0, 0});
+  check_stable_at_1e4<T>("tanh", [](const auto& v) { return ad::tanh(v); }, {1, -1}, {0, 0});
   check_stable_at_1e4<T>("softsign", [](const auto& v) { return ad::softsign(v); }, {1 - 1 / 10001.0, -1 + 1 / 10001.0},
                          {1 / (10001.0 * 10001.0), 1 / (10001.0 * 10001.0)});
 }

@@ -116,11 +116,14 @@ Var<T> gelu(const Var<T>& x, bool tanh_approx) {
   const T k = T(0.7978845608028654), c = T(0.044715);  // sqrt(2 / pi), and PyTorch's cubic term
   // x Φ(x) with Φ(x) = erfc(-x / sqrt 2) / 2, and x sigmoid(2u) rather than x (1 + tanh(u)) / 2:
   // both stay accurate in the left tail, where 1 + tanh(u) and 1 + erf(.) cancel.
-  Array<T> v = tanh_approx ? map_values(x.value(), [k, c](T e) { return e / (T(1) + std::exp(T(-2) * k * (e + c * e * e * e))); })
-                           : map_values(x.value(), [](T e) { return T(0.5) * e * std::erfc(-e * T(0.70710678118654752)); });
-  return make_output<T>(tanh_approx ? "gelu_tanh" : "gelu", std::move(v), {&x}, [tanh_approx, k, c](BackwardContext<T>& b) {
-    b.grads[0] = b.g * (tanh_approx ? gelu_tanh_derivative(b.in[0], k, c) : gelu_exact_derivative(b.in[0]));
-  });
+  const auto tanh_form = [k, c](T e) { return e / (T(1) + std::exp(T(-2) * k * (e + c * e * e * e))); };
+  const auto erf_form = [](T e) { return T(0.5) * e * std::erfc(-e * T(0.70710678118654752)); };
+  Array<T> v = tanh_approx ? map_values(x.value(), tanh_form) : map_values(x.value(), erf_form);
+  return make_output<T>(tanh_approx ? "gelu_tanh" : "gelu", std::move(v), {&x},
+                        [tanh_approx, k, c](BackwardContext<T>& b) {
+                          const Var<T>& z = b.in[0];
+                          b.grads[0] = b.g * (tanh_approx ? gelu_tanh_derivative(z, k, c) : gelu_exact_derivative(z));
+                        });
 }
 
 template <class T>

@@ -1,8 +1,9 @@
 // Elementwise math. Subgradients: abs'(0) = 0, sign' = 0, clip passes the gradient on the closed
 // interval [lo, hi], maximum/minimum send a tie to the first operand.
-// NaN propagates as in numpy and PyTorch: a NaN input gives a NaN output in every op here (but
-// pow(NaN, 0) = 1, as IEEE has it), sign(NaN) and clip(NaN) included, and maximum/minimum return the NaN whichever side it is on
-// (its gradient goes to that operand; to the first when both are NaN). abs'(NaN) = clip'(NaN) = 0.
+// NaN propagates as in numpy: a NaN input gives a NaN output in every op here (pow(NaN, 0) = 1,
+// as IEEE has it), sign(NaN) = NaN (numpy's; torch 1.13 gives 0) and clip(NaN) = NaN included.
+// maximum/minimum return a NaN whichever side it is on, as torch.maximum does; its gradient goes
+// to that operand (to the first when both are NaN). abs'(NaN) = clip'(NaN) = 0, as in PyTorch.
 // pow(a, b) follows PyTorch at the edges: no gradient to a where b = 0, none to b where a = 0 and
 // b >= 0; the gradient to b is NaN where a < 0.
 #pragma once
