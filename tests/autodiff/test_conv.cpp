@@ -430,6 +430,11 @@ BOOST_AUTO_TEST_CASE(conv2d_relu_keeps_nan) {
   Array passed = xt::zeros<double>({3});
   for (std::size_t i = 0; i < fused.size(); ++i) passed(i % 3) += fused.data()[i] <= 0 ? 0.0 : 1.0;
   test::check_close(test::grad_value(bias), passed);
+  // conv2d without an activation, average pooling and global average pooling read it too.
+  BOOST_TEST(std::isnan(ad::conv2d(V(x), V(k)).value()(0, 0, 0, 1)));
+  BOOST_TEST(std::isnan(ad::avg_pool2d(V(x), {2, 2}).value()(0, 0, 0, 0)));
+  BOOST_TEST(!std::isnan(ad::avg_pool2d(V(x), {2, 2}).value()(0, 0, 0, 1)));
+  BOOST_TEST(std::isnan(ad::global_avg_pool2d(V(x)).value()(0, 0)));
   // No input channels: the bias alone, a NaN in it kept by the relu.
   const Array none = ad::conv2d(V(Array::from_shape({1, 2, 2, 0})), V(Array::from_shape({1, 1, 0, 2})),
                                 V(Array{nan, -1}), {}, ad::Activation::relu).value();
