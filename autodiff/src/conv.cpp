@@ -249,7 +249,7 @@ void conv_forward(const T* x, const T* kernel, const T* bias, const Geometry& g,
   if (M == 0 || F == 0) return;
   if (P == 0) {  // no input channels: the bias alone
     for (std::size_t r = 0; r < M; ++r)
-      for (std::size_t j = 0; j < F; ++j) y[r * F + j] = bias && (!relu || bias[j] > T(0)) ? bias[j] : T(0);
+      for (std::size_t j = 0; j < F; ++j) y[r * F + j] = bias && !(relu && bias[j] <= T(0)) ? bias[j] : T(0);
     return;
   }
   ensure_blas_configured();
@@ -257,7 +257,8 @@ void conv_forward(const T* x, const T* kernel, const T* bias, const Geometry& g,
     T* block = y + r0 * F;
     for (std::size_t r = 0; bias && r < r1 - r0; ++r) std::copy_n(bias, F, block + r * F);  // while in cache
     gemm(false, false, r1 - r0, F, P, patches, P, kernel, F, bias ? T(1) : T(0), block);
-    for (std::size_t i = 0; relu && i < (r1 - r0) * F; ++i) block[i] = block[i] > T(0) ? block[i] : T(0);
+    // x <= 0 ? 0 : x, so a NaN stays NaN; a compare and a select, vectorized.
+    for (std::size_t i = 0; relu && i < (r1 - r0) * F; ++i) block[i] = block[i] <= T(0) ? T(0) : block[i];
   });
 }
 
@@ -303,14 +304,14 @@ Var<T> conv2d_backward_input(const Var<T>& gy, const Var<T>& kernel, const Geome
 template <class T>
 Var<T> conv2d_backward_kernel(const Var<T>& x, const Var<T>& gy, const Geometry& g);
 
-// g where y > 0, else 0: the backward of the fused relu (relu'' = 0, so y gets no gradient).
+// g where y > 0 or NaN, else 0: the backward of the fused relu (relu'' = 0, so y gets no gradient).
 template <class T>
 Var<T> relu_mask(const Var<T>& g, const Var<T>& y) {
   Array<T> out = Array<T>::from_shape(y.shape());
   const T* gs = g.value().data();
   const T* ys = y.value().data();
   T* o = out.data();
-  for (std::size_t i = 0; i < out.size(); ++i) o[i] = ys[i] > T(0) ? gs[i] : T(0);
+  for (std::size_t i = 0; i < out.size(); ++i) o[i] = ys[i] <= T(0) ? T(0) : gs[i];  // NaN passes, as relu
   return make_output<T>("conv2d_relu_backward", std::move(out), {&g, &y}, [](BackwardContext<T>& c) {
     if (c.needs(0)) c.grads[0] = relu_mask(c.g, c.in[1]);
   });
@@ -506,7 +507,8 @@ Var<T> max_pool2d(const Var<T>& x, Size2 pool_size, const Pool2DOptions& options
           continue;
         }
         for (std::size_t ch = 0; ch < C; ++ch) {
-          const bool larger = v[ch] > best[ch];  // strictly: a tie keeps the first maximum
+          // Strictly larger, so a tie keeps the first maximum; the first NaN is taken and kept.
+          const bool larger = v[ch] > best[ch] || (v[ch] != v[ch] && best[ch] == best[ch]);
           best[ch] = larger ? v[ch] : best[ch];
           pos[ch] = larger ? b + std::uint32_t(ch) : pos[ch];
         }

@@ -377,6 +377,71 @@ BOOST_AUTO_TEST_CASE(max_pool_gradient_goes_to_each_windows_maximum) {
   test::check_close(test::grad_of_sum([](const V& v) { return ad::max_pool2d(v, {2, 2}); }, ties), first);
 }
 
+BOOST_AUTO_TEST_CASE(max_pool_propagates_nan_wherever_it_is_in_the_window) {
+  const double nan = std::nan("");
+  for (std::size_t at = 0; at < 4; ++at) {
+    BOOST_TEST_CONTEXT("NaN at window position " << at) {
+      Array x{1, 5, 2, 0.5, 3, 4, 9, 8};  // (1, 2, 2, 2): one 2x2 window, two channels
+      x.reshape({1, 2, 2, 2});
+      x.data()[2 * at] = nan;  // channel 0 only
+      V v(x, true);
+      const V y = ad::max_pool2d(v, {2, 2});
+      BOOST_TEST(std::isnan(y.value()(0, 0, 0, 0)));
+      BOOST_TEST(y.value()(0, 0, 0, 1) == 8.0);
+      // The gradient goes to the NaN, as to a maximum.
+      ad::backward(ad::sum(y));
+      Array expected = xt::zeros<double>({1, 2, 2, 2});
+      expected.data()[2 * at] = 1;
+      expected(0, 1, 1, 1) = 1;
+      test::check_close(test::grad_value(v), expected);
+    }
+  }
+  // Two NaNs: the first one takes the gradient. Float windows with "same" padding too.
+  Array two = xt::ones<double>({1, 2, 2, 1});
+  two(0, 0, 1, 0) = nan;
+  two(0, 1, 0, 0) = nan;
+  Array first = xt::zeros<double>({1, 2, 2, 1});
+  first(0, 0, 1, 0) = 1;
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::max_pool2d(v, {2, 2}); }, two), first);
+  ArrayF xf = ArrayF(test::random_array({1, 3, 3, 1}, 260));
+  xf(0, 2, 2, 0) = std::nanf("");
+  const ArrayF yf = ad::max_pool2d(ad::Var<float>(xf), {2, 2}, {.padding = Padding::same}).value();
+  BOOST_TEST(!std::isnan(yf(0, 0, 0, 0)));
+  BOOST_TEST(std::isnan(yf(0, 1, 1, 0)));
+}
+
+BOOST_AUTO_TEST_CASE(conv2d_relu_keeps_nan) {
+  const double nan = std::nan("");
+  Array x = test::random_array({1, 4, 4, 2}, 270);
+  x(0, 0, 0, 0) = nan;
+  const Array k = test::random_array({2, 2, 2, 3}, 271);
+  const Array b{0.1, -0.2, 0.3};
+  const Array fused = ad::conv2d(V(x), V(k), V(b), {}, ad::Activation::relu).value();
+  const Array composed = ad::relu(ad::conv2d(V(x), V(k), V(b))).value();
+  for (std::size_t i = 0; i < fused.size(); ++i) {
+    BOOST_TEST(std::isnan(fused.data()[i]) == std::isnan(composed.data()[i]), "element " << i);
+    if (!std::isnan(composed.data()[i])) BOOST_TEST(fused.data()[i] == composed.data()[i]);
+  }
+  for (std::size_t f = 0; f < 3; ++f) BOOST_TEST(std::isnan(fused(0, 0, 0, f)));  // every filter reads x[0, 0, 0, 0]
+  BOOST_TEST(!std::isnan(fused(0, 2, 2, 0)));
+  // The backward passes the gradient where the output is NaN, as relu's does.
+  V bias(b, true);
+  ad::backward(ad::sum(ad::conv2d(V(x), V(k), bias, {}, ad::Activation::relu)));
+  Array passed = xt::zeros<double>({3});
+  for (std::size_t i = 0; i < fused.size(); ++i) passed(i % 3) += fused.data()[i] <= 0 ? 0.0 : 1.0;
+  test::check_close(test::grad_value(bias), passed);
+  // conv2d without an activation, average pooling and global average pooling read it too.
+  BOOST_TEST(std::isnan(ad::conv2d(V(x), V(k)).value()(0, 0, 0, 1)));
+  BOOST_TEST(std::isnan(ad::avg_pool2d(V(x), {2, 2}).value()(0, 0, 0, 0)));
+  BOOST_TEST(!std::isnan(ad::avg_pool2d(V(x), {2, 2}).value()(0, 0, 0, 1)));
+  BOOST_TEST(std::isnan(ad::global_avg_pool2d(V(x)).value()(0, 0)));
+  // No input channels: the bias alone, a NaN in it kept by the relu.
+  const Array none = ad::conv2d(V(Array::from_shape({1, 2, 2, 0})), V(Array::from_shape({1, 1, 0, 2})),
+                                V(Array{nan, -1}), {}, ad::Activation::relu).value();
+  BOOST_TEST(std::isnan(none(0, 1, 1, 0)));
+  BOOST_TEST(none(0, 1, 1, 1) == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(max_pool_gradcheck_and_gradgradcheck) {
   unsigned seed = 300;
   for (const auto& tc : pool_cases) {

@@ -3,10 +3,13 @@
 
 #include "common/check.hpp"
 
+#include <xtensor/xview.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -396,4 +399,258 @@ BOOST_AUTO_TEST_CASE(where_broadcast_along_last_axis) {
   ad::backward(ad::sum(uw));
   test::check_close(test::grad_value(u), Array{1, 1, 0, 1, 2});
   test::check_close(test::grad_value(w), Array{{0, 1, 1, 0, 0}, {1, 0, 1, 1, 0}});
+}
+
+// ---- sin, cos, tan, log1p, expm1, reciprocal, rsqrt, erf --------------------------------------
+
+namespace {
+
+struct UnaryCase {
+  std::string name;
+  std::function<V(const V&)> op;
+  std::function<double(double)> value, derivative;  // closed forms through std::
+  Array x;                                          // inputs away from kinks and poles
+};
+
+const double pi = 3.14159265358979323846;
+
+std::vector<UnaryCase> smooth_cases() {
+  const Array any = test::random_array({3, 4}, 100, -3, 3, 0);
+  const Array positive = test::positive_array({3, 4}, 101, 0.2, 3);
+  // tan on (-pi/2, pi/2) away from the poles, log1p on (-1, ...) away from -1.
+  const Array tan_x = test::random_array({3, 4}, 102, -1.3, 1.3, 0);
+  const Array log1p_x = test::random_array({3, 4}, 103, -0.8, 3, 0);
+  const Array nonzero = test::random_array({3, 4}, 104, -3, 3, 0.3);
+  return {
+      {"sin", [](const V& v) { return ad::sin(v); }, [](double e) { return std::sin(e); },
+       [](double e) { return std::cos(e); }, any},
+      {"cos", [](const V& v) { return ad::cos(v); }, [](double e) { return std::cos(e); },
+       [](double e) { return -std::sin(e); }, any},
+      {"tan", [](const V& v) { return ad::tan(v); }, [](double e) { return std::tan(e); },
+       [](double e) { return 1 / (std::cos(e) * std::cos(e)); }, tan_x},
+      {"log1p", [](const V& v) { return ad::log1p(v); }, [](double e) { return std::log1p(e); },
+       [](double e) { return 1 / (1 + e); }, log1p_x},
+      {"expm1", [](const V& v) { return ad::expm1(v); }, [](double e) { return std::expm1(e); },
+       [](double e) { return std::exp(e); }, any},
+      {"reciprocal", [](const V& v) { return ad::reciprocal(v); }, [](double e) { return 1 / e; },
+       [](double e) { return -1 / (e * e); }, nonzero},
+      {"rsqrt", [](const V& v) { return ad::rsqrt(v); }, [](double e) { return 1 / std::sqrt(e); },
+       [](double e) { return -0.5 / (e * std::sqrt(e)); }, positive},
+      {"erf", [](const V& v) { return ad::erf(v); }, [](double e) { return std::erf(e); },
+       [](double e) { return 2 / std::sqrt(pi) * std::exp(-e * e); }, any},
+  };
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(new_smooth_unary_gradients) {
+  for (const auto& c : smooth_cases()) {
+    BOOST_TEST_CONTEXT(c.name) {
+      const auto f = [op = c.op](const Inputs& in) { return op(in[0]); };
+      CHECK_GRADIENTS(f, c.x);
+      // Composed with a second input, so the second derivative mixes both.
+      const auto g = [op = c.op](const Inputs& in) { return op(in[0]) * ad::square(in[1]) + in[1]; };
+      CHECK_GRADIENTS(g, c.x, test::random_array({3, 4}, 105));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(new_smooth_unary_values_and_derivatives) {
+  for (const auto& c : smooth_cases()) {
+    BOOST_TEST_CONTEXT(c.name) {
+      test::check_close(c.op(V(c.x)).value(), test::map(c.x, c.value), 1e-15, 1e-14);
+      test::check_close(test::grad_of_sum(c.op, c.x), test::map(c.x, c.derivative), 1e-15, 1e-13);
+    }
+  }
+  // Exact points and accuracy near 0, where log1p and expm1 beat log(1 + x) and exp(x) - 1.
+  test::check_close(ad::sin(V(Array{0, pi / 2, -pi / 6})).value(), Array{0, 1, -0.5}, 1e-15, 1e-15);
+  test::check_close(ad::cos(V(Array{0, pi})).value(), Array{1, -1}, 1e-15, 1e-15);
+  test::check_close(ad::tan(V(Array{0, pi / 4})).value(), Array{0, 1}, 1e-15, 1e-15);
+  test::check_close(ad::log1p(V(Array{1e-20, -1e-20})).value(), Array{1e-20, -1e-20}, 0, 1e-15);
+  test::check_close(ad::expm1(V(Array{1e-20, -1e-20})).value(), Array{1e-20, -1e-20}, 0, 1e-15);
+  test::check_close(ad::reciprocal(V(Array{4, -0.5})).value(), Array{0.25, -2});
+  test::check_close(ad::rsqrt(V(Array{4, 0.25})).value(), Array{0.5, 2});
+  test::check_close(ad::erf(V(Array{0, 30, -30})).value(), Array{0, 1, -1});
+  // Poles and edges give IEEE values: 1/0 = inf, rsqrt(0) = inf, log1p(-1) = -inf.
+  BOOST_TEST(ad::reciprocal(V(Array{0.0})).value()(0) == std::numeric_limits<double>::infinity());
+  BOOST_TEST(ad::rsqrt(V(Array{0.0})).value()(0) == std::numeric_limits<double>::infinity());
+  BOOST_TEST(ad::log1p(V(Array{-1.0})).value()(0) == -std::numeric_limits<double>::infinity());
+  BOOST_TEST(std::isnan(ad::rsqrt(V(Array{-1.0})).value()(0)));
+}
+
+// ---- pow with a tensor exponent ---------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(pow_tensor_exponent_gradients_with_broadcasting) {
+  const auto f = [](const Inputs& in) { return ad::pow(in[0], in[1]); };
+  const Array a = test::positive_array({3, 4}, 110, 0.5, 2);
+  CHECK_GRADIENTS(f, a, test::random_array({3, 4}, 111));
+  CHECK_GRADIENTS(f, a, test::random_array({4}, 112));            // exponent (4) onto (3, 4)
+  CHECK_GRADIENTS(f, test::positive_array({3, 1}, 113), test::random_array({1, 5}, 114));  // both broadcast
+  CHECK_GRADIENTS(f, test::positive_array({5}, 115), test::random_array({2, 5}, 116));     // base broadcast
+  CHECK_GRADIENTS(f, a, test::random_array({}, 117));              // 0-d exponent
+  const auto g = [](const Inputs& in) { return ad::pow(ad::exp(in[1]) + 0.5, in[0] * in[1]); };
+  CHECK_GRADIENTS(g, test::random_array({3, 4}, 118), test::random_array({4}, 119));
+  // A scalar base: s^x.
+  const auto h = [](const Inputs& in) { return ad::pow(2.5, in[0]) * in[0]; };
+  CHECK_GRADIENTS(h, test::random_array({3, 4}, 120));
+}
+
+BOOST_AUTO_TEST_CASE(pow_tensor_exponent_values) {
+  const Array a = test::positive_array({3, 4}, 121);
+  const Array b = test::random_array({4}, 122);
+  V av(a, true), bv(b, true);
+  const V y = ad::pow(av, bv);
+  Array want = a, want_ga = a, want_gb = xt::zeros<double>({4});
+  for (std::size_t i = 0; i < 3; ++i) {
+    for (std::size_t j = 0; j < 4; ++j) {
+      want(i, j) = std::pow(a(i, j), b(j));
+      want_ga(i, j) = b(j) * std::pow(a(i, j), b(j) - 1);
+      want_gb(j) += want(i, j) * std::log(a(i, j));
+    }
+  }
+  test::check_close(y.value(), want, 1e-15, 1e-14);
+  ad::backward(ad::sum(y));
+  test::check_close(test::grad_value(av), want_ga, 1e-15, 1e-13);
+  test::check_close(test::grad_value(bv), want_gb, 1e-15, 1e-13);
+  // pow(a, b) with a 0-d b equals pow(a, scalar); pow(s, x) equals pow(full(s), x).
+  test::check_close(ad::pow(V(a), V::scalar(1.5)).value(), ad::pow(V(a), 1.5).value(), 1e-15, 1e-14);
+  test::check_close(ad::pow(3.0, V(b)).value(), test::map(b, [](double e) { return std::pow(3.0, e); }), 1e-15, 1e-14);
+  test::check_error<ad::ShapeError>([] { ad::pow(V(xt::ones<double>({2, 3})), V(xt::ones<double>({4}))); },
+                                    {"pow", "(2, 3)", "(4,)"});
+}
+
+BOOST_AUTO_TEST_CASE(pow_edge_conventions_match_pytorch) {
+  // Reference values from torch 1.13 (torch.pow(a, b).sum().backward(), float64):
+  //   a = [0, 0, 0, -2, 2, 0], b = [2, 0, -1, 2, 0.5, 0.5]
+  //   value  [0, 1, inf, 4, 1.41421356237309515, 0]
+  //   grad_a [0, 0, -inf, -4, 0.35355339059327379, inf]
+  //   grad_b [0, 0, -inf, nan, 0.98025814346854723, 0]
+  const double inf = std::numeric_limits<double>::infinity();
+  V a(Array{0, 0, 0, -2, 2, 0}, true), b(Array{2, 0, -1, 2, 0.5, 0.5}, true);
+  const V y = ad::pow(a, b);
+  ad::backward(ad::sum(y));
+  const Array value = y.value(), ga = test::grad_value(a), gb = test::grad_value(b);
+  const std::vector<double> want_value{0, 1, inf, 4, 1.41421356237309515, 0};
+  const std::vector<double> want_ga{0, 0, -inf, -4, 0.35355339059327379, inf};
+  const std::vector<double> want_gb{0, 0, -inf, std::nan(""), 0.98025814346854723, 0};
+  for (std::size_t i = 0; i < 6; ++i) {
+    BOOST_TEST_CONTEXT("element " << i) {
+      const auto same = [](double x, double w) {
+        return std::isnan(w) ? std::isnan(x) : (std::isinf(w) ? x == w : std::abs(x - w) <= 1e-15 * std::abs(w));
+      };
+      BOOST_TEST(same(value(i), want_value[i]), value(i) << " vs " << want_value[i]);
+      BOOST_TEST(same(ga(i), want_ga[i]), ga(i) << " vs " << want_ga[i]);
+      BOOST_TEST(same(gb(i), want_gb[i]), gb(i) << " vs " << want_gb[i]);
+    }
+  }
+  // A zero base with a scalar exponent, in double and float: 0^0 = 1, 0^-1 = inf, 0^2 = 0.
+  for (double p : {0.0, -1.0, 2.0, 0.5}) {
+    BOOST_TEST_CONTEXT("0^" << p) {
+      BOOST_TEST(ad::pow(V(Array{0.0}), p).value()(0) == std::pow(0.0, p));
+      BOOST_TEST(ad::pow(ad::Var<float>(xt::xarray<float>{0.0f}), p).value()(0) == std::pow(0.0f, float(p)));
+      BOOST_TEST(ad::pow(V(Array{0.0}), V(Array{p})).value()(0) == std::pow(0.0, p));
+    }
+  }
+  // torch 1.13, torch.pow(0.0, x) and torch.pow(2.0, x) at x = [-1.5, 0, 2]:
+  //   values [inf, 1, 0] and [0.35355339059327379, 1, 4]; grads [-inf, 0, 0] and
+  //   [0.24506453586713681, 0.69314718055994529, 2.77258872223978114]
+  V x0(Array{-1.5, 0, 2}, true);
+  ad::backward(ad::sum(ad::pow(0.0, x0)));
+  BOOST_TEST(test::grad_value(x0)(0) == -inf);
+  BOOST_TEST(test::grad_value(x0)(1) == 0.0);
+  BOOST_TEST(test::grad_value(x0)(2) == 0.0);
+  V x2(Array{-1.5, 0, 2}, true);
+  const V y2 = ad::pow(2.0, x2);
+  ad::backward(ad::sum(y2));
+  test::check_close(y2.value(), Array{0.35355339059327379, 1, 4}, 0, 1e-15);
+  test::check_close(test::grad_value(x2), Array{0.24506453586713681, 0.69314718055994529, 2.77258872223978114}, 0, 1e-15);
+}
+
+// ---- float agrees with double ------------------------------------------------------------------
+
+namespace {
+
+// op applied in float to x rounded to float, against op in double at the same (rounded) x.
+template <class Op>
+void check_float_matches_double(const std::string& name, Op op, const Array& x, double rtol = 1e-5) {
+  BOOST_TEST_CONTEXT(name) {
+    const xt::xarray<float> xf = xt::cast<float>(x);
+    const Array xd = xt::cast<double>(xf);
+    const Array from_float = xt::cast<double>(op(ad::Var<float>(xf)).value());
+    test::check_close(from_float, op(V(xd)).value(), 1e-30, rtol);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(float_forward_matches_double) {
+  const Array any = test::random_array({4, 5}, 130, -3, 3, 0);
+  const Array positive = test::positive_array({4, 5}, 131, 0.2, 3);
+  check_float_matches_double("sin", [](const auto& v) { return ad::sin(v); }, any);
+  check_float_matches_double("cos", [](const auto& v) { return ad::cos(v); }, any);
+  check_float_matches_double("tan", [](const auto& v) { return ad::tan(v); }, test::random_array({4, 5}, 132, -1.3, 1.3, 0));
+  check_float_matches_double("log1p", [](const auto& v) { return ad::log1p(v); }, test::random_array({4, 5}, 133, -0.8, 3, 0));
+  check_float_matches_double("expm1", [](const auto& v) { return ad::expm1(v); }, any);
+  check_float_matches_double("reciprocal", [](const auto& v) { return ad::reciprocal(v); }, test::random_array({4, 5}, 134));
+  check_float_matches_double("rsqrt", [](const auto& v) { return ad::rsqrt(v); }, positive);
+  check_float_matches_double("erf", [](const auto& v) { return ad::erf(v); }, any);
+  check_float_matches_double("pow", [](const auto& v) { return ad::pow(v, ad::sin(v)); }, positive);
+  check_float_matches_double("pow scalar base", [](const auto& v) { return ad::pow(1.7, v); }, any);
+}
+
+// ---- NaN propagation ---------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(nan_reaches_the_output_of_every_elementwise_op) {
+  const double nan = std::nan("");
+  const V x(Array{nan, 1.5});
+  const std::vector<std::pair<std::string, std::function<V(const V&)>>> ops{
+      {"pow scalar", [](const V& v) { return ad::pow(v, 2.0); }},
+      {"pow tensor", [](const V& v) { return ad::pow(v, V(Array{3.0, 2.0})); }},
+      {"pow base", [](const V& v) { return ad::pow(V(Array{2.0, 2.0}), v); }},
+      {"pow scalar base", [](const V& v) { return ad::pow(2.0, v); }},
+      {"square", [](const V& v) { return ad::square(v); }},
+      {"sqrt", [](const V& v) { return ad::sqrt(v); }},
+      {"exp", [](const V& v) { return ad::exp(v); }},
+      {"log", [](const V& v) { return ad::log(v); }},
+      {"log1p", [](const V& v) { return ad::log1p(v); }},
+      {"expm1", [](const V& v) { return ad::expm1(v); }},
+      {"reciprocal", [](const V& v) { return ad::reciprocal(v); }},
+      {"rsqrt", [](const V& v) { return ad::rsqrt(v); }},
+      {"sin", [](const V& v) { return ad::sin(v); }},
+      {"cos", [](const V& v) { return ad::cos(v); }},
+      {"tan", [](const V& v) { return ad::tan(v); }},
+      {"erf", [](const V& v) { return ad::erf(v); }},
+      {"abs", [](const V& v) { return ad::abs(v); }},
+      {"sign", [](const V& v) { return ad::sign(v); }},
+      {"clip", [](const V& v) { return ad::clip(v, -1.0, 1.0); }},
+      {"maximum", [](const V& v) { return ad::maximum(v, V(Array{0.0, 0.0})); }},
+      {"maximum second", [](const V& v) { return ad::maximum(V(Array{0.0, 0.0}), v); }},
+      {"minimum", [](const V& v) { return ad::minimum(v, V::scalar(0.0)); }},
+      {"minimum second", [](const V& v) { return ad::minimum(V::scalar(0.0), v); }},
+  };
+  for (const auto& [name, op] : ops) {
+    BOOST_TEST_CONTEXT(name) {
+      const Array y = op(x).value();
+      BOOST_TEST(std::isnan(y(0)));
+      BOOST_TEST(!std::isnan(y(1)));
+    }
+  }
+  // Values next to the NaN are untouched; pow(NaN, 0) = 1 as IEEE (and numpy) has it.
+  test::check_close(Array(xt::view(ad::clip(x, -1.0, 1.0).value(), xt::range(1, 2))), Array{1.0});
+  test::check_close(Array(xt::view(ad::sign(V(Array{nan, -2, 0, 3})).value(), xt::range(1, 4))), Array{-1, 0, 1});
+  BOOST_TEST(ad::pow(V(Array{nan}), 0.0).value()(0) == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(nan_gradients_of_maximum_minimum_abs_clip) {
+  const double nan = std::nan("");
+  // The gradient of maximum/minimum goes to the NaN operand, to the first when both are NaN.
+  {
+    V a(Array{nan, 0, nan, 1}, true), b(Array{0, nan, nan, 2}, true);
+    ad::backward(ad::sum(ad::maximum(a, b)) + ad::sum(ad::minimum(a, b)));
+    test::check_close(test::grad_value(a), Array{2, 0, 2, 1});
+    test::check_close(test::grad_value(b), Array{0, 2, 0, 1});
+  }
+  // abs'(NaN) = 0 and clip'(NaN) = 0, as torch 1.13 has them.
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::abs(v); }, Array{nan, -2}), Array{0, -1});
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::clip(v, -1.0, 1.0); }, Array{nan, 0.5}), Array{0, 1});
 }

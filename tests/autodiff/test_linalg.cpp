@@ -192,6 +192,31 @@ BOOST_AUTO_TEST_CASE(linear_equals_matmul_plus_bias_then_activation) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(linear_relu_keeps_nan) {
+  // A NaN in x fills its row of x·W; one in the bias its column. The fused relu keeps both, as
+  // relu(matmul + bias) does, and its backward passes the gradient where the output is NaN.
+  const double nan = std::nan("");
+  const Array x{{1, -1}, {nan, 2}, {-3, -1}};
+  const Array w{{1, 0.5, -1}, {1, 1, 1}};
+  const Array b{0, nan, 0};
+  for (const ad::Activation a : {ad::Activation::relu, ad::Activation::linear}) {
+    BOOST_TEST_CONTEXT("activation " << ad::activation_name(a)) {
+      const Array fused = ad::linear(V(x), V(w), V(b), a).value();
+      const Array composed = ad::activate(ad::matmul(V(x), V(w)) + V(b), a).value();
+      for (std::size_t i = 0; i < fused.size(); ++i) {
+        const bool want_nan = i / 3 == 1 || i % 3 == 1;
+        BOOST_TEST(std::isnan(fused.data()[i]) == want_nan, "element " << i);
+        BOOST_TEST(std::isnan(composed.data()[i]) == want_nan, "element " << i);
+        if (!want_nan) BOOST_TEST(fused.data()[i] == composed.data()[i]);
+      }
+    }
+  }
+  V bias(Array{0, nan, 0}, true);
+  ad::backward(ad::sum(ad::linear(V(Array{{1, -1}, {-3, -1}}), V(w), bias, ad::Activation::relu)));
+  // Column 0: 0 and -4, column 2: -2 and 2; column 1 is NaN in both rows.
+  test::check_close(test::grad_value(bias), Array{0, 2, 1});
+}
+
 BOOST_AUTO_TEST_CASE(linear_errors_name_the_op_and_the_shapes) {
   const V x(test::random_array({2, 3}, 1)), w(test::random_array({3, 4}, 2));
   test::check_error<ad::ShapeError>([&] { ad::linear(x, V(test::random_array({2, 4}, 3))); },

@@ -392,6 +392,48 @@ BOOST_AUTO_TEST_CASE(max_of_empty_input_throws) {
   test::check_error<ad::ShapeError>([&] { ad::max(x); }, {"max"});
 }
 
+BOOST_AUTO_TEST_CASE(max_propagates_nan_as_numpy) {
+  const double nan = std::nan("");
+  // A NaN anywhere, first, middle or last, in the contiguous and the strided kernels.
+  for (const Array& x0 : {Array{1, nan, 2}, Array{nan, 1, 2}, Array{1, 2, nan}}) {
+    BOOST_TEST(std::isnan(ad::max(V(x0)).item()));
+  }
+  const Array m{{1, nan, 3}, {4, 5, 6}, {nan, 0, -1}};
+  const Array by_col = ad::max(V(m), {0}).value();
+  BOOST_TEST(std::isnan(by_col(0)));
+  BOOST_TEST(std::isnan(by_col(1)));
+  BOOST_TEST(by_col(2) == 6.0);
+  const Array by_row = ad::max(V(m), {1}).value();
+  BOOST_TEST(std::isnan(by_row(0)));
+  BOOST_TEST(by_row(1) == 6.0);
+  BOOST_TEST(std::isnan(by_row(2)));
+  BOOST_TEST(std::isnan(ad::max(ad::Var<float>(ArrayF{1, std::nanf(""), 2})).item()));
+  // The gradient goes to the NaN elements (as torch.max over all elements), split evenly.
+  V x(Array{{1, nan, 2}, {3, 4, 0}}, true);
+  ad::backward(ad::sum(ad::max(x, {1})));
+  test::check_close(test::grad_value(x), Array{{0, 1, 0}, {0, 1, 0}});
+  V y(Array{nan, 1, nan}, true);
+  ad::backward(ad::max(y));
+  test::check_close(test::grad_value(y), Array{0.5, 0, 0.5});
+}
+
+BOOST_AUTO_TEST_CASE(logsumexp_and_softmax_propagate_nan) {
+  const double nan = std::nan("");
+  const V x(Array{{1, nan, 2}, {1e4, 0, -1e4}});
+  const Array lse = ad::logsumexp(x, {1}).value();
+  BOOST_TEST(std::isnan(lse(0)));
+  BOOST_TEST(lse(1) == 1e4);
+  for (const Array& p : {ad::softmax(x, -1).value(), ad::log_softmax(x, -1).value()}) {
+    for (std::size_t j = 0; j < 3; ++j) BOOST_TEST(std::isnan(p(0, j)));
+    for (std::size_t j = 0; j < 3; ++j) BOOST_TEST(!std::isnan(p(1, j)));
+  }
+  BOOST_TEST(std::isnan(ad::logsumexp(V(Array{nan, 1}), {0}).item()));
+  BOOST_TEST(std::isnan(ad::sum(V(Array{nan, 1})).item()));
+  BOOST_TEST(std::isnan(ad::mean(V(Array{nan, 1})).item()));
+  BOOST_TEST(std::isnan(ad::l1_norm(V(Array{nan, 1})).item()));
+  BOOST_TEST(std::isnan(ad::l2_norm(V(Array{nan, 1})).item()));
+}
+
 // ---- logsumexp, softmax, log_softmax ---------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(logsumexp_matches_log_of_sum_of_exp) {

@@ -8,6 +8,9 @@
 // Subgradient conventions (tested by value): abs'(0) = 0, relu'(0) = 0, sign' = 0,
 // leaky_relu'(0) = slope, clip passes the gradient on the closed interval [lo, hi],
 // maximum/minimum send a tie to the first operand, max over axes splits a tie evenly.
+// NaN propagates as in numpy and PyTorch: a NaN that an op reads reaches its output (relu, clip,
+// maximum/minimum, max, max_pool2d, the fused relu of linear and conv2d included). Comparisons
+// (ad::greater, ...) return masks for ad::where; NaN compares false except in not_equal.
 #pragma once
 
 #include "autodiff/activation.hpp"
@@ -17,3 +20,4 @@
 #include "autodiff/ops/linalg.hpp"
 #include "autodiff/ops/shape.hpp"
 #include "autodiff/ops/reductions.hpp"
+#include "autodiff/ops/comparison.hpp"

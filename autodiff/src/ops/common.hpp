@@ -31,6 +31,17 @@ auto materialize(const E& e, const Shape& shape) {
   return xt::xarray<V>(xt::broadcast(e, shape));
 }
 
+// f applied to every element of x in one pass (GCC vectorizes it where f is a select or plain
+// arithmetic). Every element of the result is written.
+template <class T, class F>
+xt::xarray<T> map_values(const xt::xarray<T>& x, F f) {
+  xt::xarray<T> out = xt::xarray<T>::from_shape(x.shape());
+  const T* xs = x.data();
+  T* o = out.data();
+  for (std::size_t i = 0, n = x.size(); i < n; ++i) o[i] = f(xs[i]);
+  return out;
+}
+
 // numpy's broadcasting rule, with an error that names the op and both shapes.
 template <class S1, class S2>
 Shape broadcast_shapes(const char* op, const S1& a, const S2& b) {
@@ -46,6 +57,44 @@ Shape broadcast_shapes(const char* op, const S1& a, const S2& b) {
     r[i] = da == 1 ? db : da;
   }
   return r;
+}
+
+// One operand of an elementwise comparison, read at the result's shape (n elements): in place
+// with step 1 when it has the result's elements, step 0 when it has one, else through a
+// materialized broadcast copy.
+template <class T>
+struct BroadcastOperand {
+  xt::xarray<T> copy;
+  const T* data;
+  std::size_t step = 1;
+  BroadcastOperand(const xt::xarray<T>& a, const Shape& shape, std::size_t n) : data(a.data()) {
+    if (a.size() == n) return;
+    if (a.size() == 1) {
+      step = 0;
+      return;
+    }
+    copy = materialize(a, shape);
+    data = copy.data();
+  }
+};
+
+// f(a, b) elementwise with a and b broadcast together, as an array of R; `op` names the op in a
+// shape error. Every element of the result is written.
+template <class R, class T, class F>
+xt::xarray<R> map_broadcast(const char* op, const xt::xarray<T>& a, const xt::xarray<T>& b, F f) {
+  const Shape shape = broadcast_shapes(op, a.shape(), b.shape());
+  xt::xarray<R> out = xt::xarray<R>::from_shape(shape);
+  const std::size_t n = out.size();
+  const BroadcastOperand<T> x(a, shape, n), y(b, shape, n);
+  R* o = out.data();
+  for (std::size_t i = 0; i < n; ++i) o[i] = f(x.data[i * x.step], y.data[i * y.step]);
+  return out;
+}
+
+// The mask cmp(a, b) with a and b broadcast together.
+template <class T, class Cmp>
+xt::xarray<bool> compare_values(const char* op, const xt::xarray<T>& a, const xt::xarray<T>& b, Cmp cmp) {
+  return map_broadcast<bool>(op, a, b, cmp);
 }
 
 inline std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, std::size_t dim) {

@@ -1,4 +1,4 @@
-// Elementwise math: pow, sqrt, exp, log, abs, clip, ..., maximum/minimum and where.
+// Elementwise math: pow, sqrt, exp, log, sin, erf, ..., abs, clip, maximum/minimum and where.
 
 #include <cmath>
 
@@ -38,7 +38,8 @@ Var<T> mul_slope(const Var<T>& g, const Var<T>& x, SlopeOf<T> s, const char* op)
   const T a = s.a, b = s.b;
   switch (s.kind) {
     case Slope::relu:
-      map_with_grad<T>(g.value(), x.value(), out, [](T gi, T xi) { return xi > T(0) ? gi : T(0); });
+      // !(x <= 0): a NaN input passes the gradient, as in PyTorch.
+      map_with_grad<T>(g.value(), x.value(), out, [](T gi, T xi) { return xi <= T(0) ? T(0) : gi; });
       break;
     case Slope::leaky_relu:
       map_with_grad<T>(g.value(), x.value(), out, [a](T gi, T xi) { return xi > T(0) ? gi : gi * a; });
@@ -62,7 +63,8 @@ Var<T> mul_slope(const Var<T>& g, const Var<T>& x, SlopeOf<T> s, const char* op)
 
 template <class T>
 Var<T> pow(const Var<T>& x, Scalar<T> p) {
-  Array<T> v = xt::pow(x.value(), p);
+  // std::pow, not xt::pow: xsimd's pow gets a zero base wrong (0^0 = 0, 0^-1 = 0).
+  Array<T> v = map_values(x.value(), [p](T e) { return std::pow(e, T(p)); });
   return make_output<T>("pow", std::move(v), {&x}, [p](BackwardContext<T>& c) {
     if (p != T(0)) c.grads[0] = scaled_mul(c.g, pow(c.in[0], p - T(1)), p, "mul");
   });
@@ -94,6 +96,91 @@ Var<T> log(const Var<T>& x) {
   return make_output<T>("log", std::move(v), {&x}, [](BackwardContext<T>& c) { c.grads[0] = c.g / c.in[0]; });
 }
 
+// a^b with broadcasting. PyTorch's conventions: no gradient to a where b = 0, and none to b
+// where a = 0 and b >= 0 (elsewhere a^b·log(a), NaN for a < 0).
+template <class T>
+Var<T> pow(const Var<T>& a, const Var<T>& b) {
+  Array<T> v = map_broadcast<T>("pow", a.value(), b.value(), [](T base, T e) { return std::pow(base, e); });
+  return make_output<T>("pow", std::move(v), {&a, &b}, [](BackwardContext<T>& c) {
+    const Var<T>&x = c.in[0], &p = c.in[1];
+    const Var<T> zero = Var<T>::scalar(T(0));
+    if (c.needs(0)) {
+      const Var<T> d = ad::where(ad::equal(p, T(0)), zero, c.g * p * pow(x, p - T(1)));
+      c.grads[0] = sum_to_shape(d, to_shape(x.shape()));
+    }
+    if (c.needs(1)) {
+      // log(1) = 0 stands in for log(0) where that term is dropped, so no 0·inf appears.
+      const xt::xarray<bool> dropped = compare_values("pow", x.value(), p.value(),
+                                                      [](T base, T e) { return base == T(0) && e >= T(0); });
+      const Var<T> safe_x = ad::where(dropped, Var<T>::scalar(T(1)), x);
+      c.grads[1] = sum_to_shape(c.g * c.out * log(safe_x), to_shape(p.shape()));
+    }
+  });
+}
+
+template <class T>
+Var<T> pow(Scalar<T> base, const Var<T>& exponent) {
+  return pow(Var<T>::scalar(base), exponent);
+}
+
+template <class T>
+Var<T> sin(const Var<T>& x) {
+  Array<T> v = xt::sin(x.value());
+  return make_output<T>("sin", std::move(v), {&x}, [](BackwardContext<T>& c) { c.grads[0] = c.g * cos(c.in[0]); });
+}
+
+template <class T>
+Var<T> cos(const Var<T>& x) {
+  Array<T> v = xt::cos(x.value());
+  return make_output<T>("cos", std::move(v), {&x},
+                        [](BackwardContext<T>& c) { c.grads[0] = scaled_mul(c.g, sin(c.in[0]), T(-1), "mul"); });
+}
+
+template <class T>
+Var<T> tan(const Var<T>& x) {
+  Array<T> v = xt::tan(x.value());
+  return make_output<T>("tan", std::move(v), {&x},
+                        [](BackwardContext<T>& c) { c.grads[0] = c.g * (square(c.out) + T(1)); });  // 1 + tan^2
+}
+
+template <class T>
+Var<T> log1p(const Var<T>& x) {
+  Array<T> v = xt::log1p(x.value());
+  return make_output<T>("log1p", std::move(v), {&x},
+                        [](BackwardContext<T>& c) { c.grads[0] = c.g / (c.in[0] + T(1)); });
+}
+
+template <class T>
+Var<T> expm1(const Var<T>& x) {
+  Array<T> v = xt::expm1(x.value());
+  return make_output<T>("expm1", std::move(v), {&x},
+                        [](BackwardContext<T>& c) { c.grads[0] = c.g * (c.out + T(1)); });
+}
+
+template <class T>
+Var<T> reciprocal(const Var<T>& x) {
+  Array<T> v = map_values(x.value(), [](T e) { return T(1) / e; });
+  return make_output<T>("reciprocal", std::move(v), {&x},
+                        [](BackwardContext<T>& c) { c.grads[0] = scaled_mul(c.g, square(c.out), T(-1), "mul"); });
+}
+
+template <class T>
+Var<T> rsqrt(const Var<T>& x) {
+  Array<T> v = map_values(x.value(), [](T e) { return T(1) / std::sqrt(e); });
+  return make_output<T>("rsqrt", std::move(v), {&x}, [](BackwardContext<T>& c) {
+    c.grads[0] = scaled_mul(c.g, c.out / c.in[0], T(-0.5), "mul");  // -x^(-3/2) / 2
+  });
+}
+
+template <class T>
+Var<T> erf(const Var<T>& x) {
+  Array<T> v = map_values(x.value(), [](T e) { return std::erf(e); });
+  return make_output<T>("erf", std::move(v), {&x}, [](BackwardContext<T>& c) {
+    const T two_over_sqrt_pi = T(1.1283791670955126);
+    c.grads[0] = scaled_mul(c.g, exp(-square(c.in[0])), two_over_sqrt_pi, "mul");
+  });
+}
+
 template <class T>
 Var<T> abs(const Var<T>& x) {
   Array<T> v = xt::abs(x.value());
@@ -105,7 +192,8 @@ Var<T> abs(const Var<T>& x) {
 
 template <class T>
 Var<T> sign(const Var<T>& x) {
-  Array<T> v = xt::sign(x.value());
+  // sign(NaN) = NaN as numpy (xt::sign gives 0); sign(±0) = 0.
+  Array<T> v = map_values(x.value(), [](T e) { return e > T(0) ? T(1) : (e < T(0) ? T(-1) : (e == e ? T(0) : e)); });
   return make_output<T>("sign", std::move(v), {&x}, [](BackwardContext<T>&) { /* zero almost everywhere */ });
 }
 
@@ -114,7 +202,7 @@ Var<T> clip(const Var<T>& x, Scalar<T> lo, Scalar<T> hi) {
   if (!(lo <= hi)) {
     throw Error("clip: lower bound " + std::to_string(lo) + " exceeds upper bound " + std::to_string(hi));
   }
-  Array<T> v = xt::clip(x.value(), lo, hi);
+  Array<T> v = map_values(x.value(), [lo, hi](T e) { return e < lo ? T(lo) : (e > hi ? T(hi) : e); });  // NaN stays
   return make_output<T>(
       "clip", std::move(v), {&x},
       [lo, hi](BackwardContext<T>& c) {
@@ -140,20 +228,29 @@ Var<T> where(const xt::xarray<bool>& mask_in, const Var<T>& a, const Var<T>& b) 
 
 template <class T>
 Var<T> maximum(const Var<T>& a, const Var<T>& b) {
-  const Shape s = broadcast_shapes("maximum", a.shape(), b.shape());
-  return ad::where(xt::xarray<bool>(materialize(a.value(), s) >= materialize(b.value(), s)), a, b);  // a tie goes to a
+  // A tie goes to a; a NaN on either side is chosen, so it reaches the result.
+  return ad::where(compare_values("maximum", a.value(), b.value(), [](T x, T y) { return x >= y || x != x; }), a, b);
 }
 
 template <class T>
 Var<T> minimum(const Var<T>& a, const Var<T>& b) {
-  const Shape s = broadcast_shapes("minimum", a.shape(), b.shape());
-  return ad::where(xt::xarray<bool>(materialize(a.value(), s) <= materialize(b.value(), s)), a, b);  // a tie goes to a
+  return ad::where(compare_values("minimum", a.value(), b.value(), [](T x, T y) { return x <= y || x != x; }), a, b);
 }
 
 // ---- explicit instantiation for float and double ---------------------------------------------
 
 #define AD_INSTANTIATE(T)                                                                                      \
   template Var<T> pow(const Var<T>&, Scalar<T>);                                                               \
+  template Var<T> pow(const Var<T>&, const Var<T>&);                                                          \
+  template Var<T> pow(Scalar<T>, const Var<T>&);                                                               \
+  template Var<T> sin(const Var<T>&);                                                                          \
+  template Var<T> cos(const Var<T>&);                                                                          \
+  template Var<T> tan(const Var<T>&);                                                                          \
+  template Var<T> log1p(const Var<T>&);                                                                        \
+  template Var<T> expm1(const Var<T>&);                                                                        \
+  template Var<T> reciprocal(const Var<T>&);                                                                   \
+  template Var<T> rsqrt(const Var<T>&);                                                                        \
+  template Var<T> erf(const Var<T>&);                                                                          \
   template Var<T> square(const Var<T>&);                                                                       \
   template Var<T> sqrt(const Var<T>&);                                                                         \
   template Var<T> exp(const Var<T>&);                                                                          \

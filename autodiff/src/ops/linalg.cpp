@@ -79,13 +79,13 @@ Var<T> linear_relu_or_identity(const Var<T>& x, const Var<T>& weight, const Var<
     if (b != nullptr)
       for (std::size_t j = 0; j < n; ++j) row[j] += b[j];
     if (relu_after)
-      for (std::size_t j = 0; j < n; ++j) row[j] = row[j] > T(0) ? row[j] : T(0);
+      for (std::size_t j = 0; j < n; ++j) row[j] = row[j] <= T(0) ? T(0) : row[j];  // NaN stays NaN
   }
   const Var<T>* inputs[] = {&x, &weight, &bias};
   return make_output<T>(relu_after ? "linear_relu" : "linear", std::move(v),
                         std::span<const Var<T>* const>(inputs, bias.defined() ? 3 : 2),
                         [relu_after](BackwardContext<T>& c) {
-                          // relu'(z) = [y > 0]: the output carries the mask, z is not kept.
+                          // relu'(z) = [y > 0] (or y NaN): the output carries the mask, z is not kept.
                           const Var<T> gz = relu_after ? mul_slope(c.g, c.out, SlopeOf<T>{Slope::relu}, "relu_backward")
                                                        : c.g;
                           if (c.needs(0)) c.grads[0] = matmul_flags(gz, c.in[1], false, true);

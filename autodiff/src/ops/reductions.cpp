@@ -32,9 +32,11 @@ Var<T> max_axes(const Var<T>& x, const std::vector<std::size_t>& axes, bool keep
   Array<T> v = m;
   if (!keepdims) v.reshape(reduced_shape(x.shape(), axes));
   return make_output<T>("max", std::move(v), {&x}, [axes, keepdims, m](BackwardContext<T>& c) {
-    // The gradient goes to the maximal elements, split evenly among ties.
+    // The gradient goes to the maximal elements, split evenly among ties; where the maximum is
+    // NaN, to the NaN elements.
     const Array<T>& xv = c.in[0].value();
-    Array<T> mask = xt::cast<T>(xt::equal(xv, materialize(m, to_shape(xv.shape()))));
+    const auto is_max = [](T e, T top) { return e == top || (e != e && top != top); };
+    Array<T> mask = xt::cast<T>(compare_values("max", xv, m, is_max));
     const Array<T> count = reduce::reduce_keepdims<reduce::Sum>(mask, axes);
     mask /= count;
     const Shape kshape = keepdims_shape(xv.shape(), axes);

@@ -1,5 +1,7 @@
 // Reductions over all elements or over axes (negative axes count from the end), softmax, norms.
-// max over axes splits the gradient of a tie evenly.
+// max over axes splits the gradient of a tie evenly. NaN propagates as in numpy: max over elements
+// that include a NaN is NaN (its gradient goes to the NaN elements, split evenly), and so are
+// logsumexp, softmax and log_softmax over them.
 #pragma once
 
 #include <cstddef>
