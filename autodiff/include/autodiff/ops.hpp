@@ -16,4 +16,5 @@
 #include "autodiff/ops/activations.hpp"
 #include "autodiff/ops/linalg.hpp"
 #include "autodiff/ops/shape.hpp"
+#include "autodiff/ops/indexing.hpp"
 #include "autodiff/ops/reductions.hpp"
