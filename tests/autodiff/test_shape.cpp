@@ -93,6 +93,11 @@ BOOST_AUTO_TEST_CASE(flatten_from_axis_0_and_1) {
   BOOST_TEST(shape_of(ad::flatten(x, 2)) == "(2, 3, 4)");
   BOOST_TEST(shape_of(ad::flatten(x, 3)) == "(2, 3, 4, 1)");
   test::check_error<ad::ShapeError>([&] { ad::flatten(x, 4); }, {"flatten", "(2, 3, 4)"});
+  // Negative start axes count from the end.
+  BOOST_TEST(shape_of(ad::flatten(x, -1)) == "(2, 3, 4)");
+  BOOST_TEST(shape_of(ad::flatten(x, -2)) == "(2, 12)");
+  BOOST_TEST(shape_of(ad::flatten(x, -3)) == "(24,)");
+  test::check_error<ad::ShapeError>([&] { ad::flatten(x, -4); }, {"flatten", "-4", "(2, 3, 4)"});
 
   const Array seed = iota_array({2, 12}) * 2.0;
   ad::backward(f1, V(seed));
@@ -100,8 +105,10 @@ BOOST_AUTO_TEST_CASE(flatten_from_axis_0_and_1) {
 
   auto g0 = [](const Inputs& in) { return ad::flatten(in[0]); };
   auto g1 = [](const Inputs& in) { return ad::flatten(in[0], 1); };
+  auto g2 = [](const Inputs& in) { return ad::square(ad::flatten(in[0], -2)); };
   CHECK_GRADIENTS(g0, test::random_array({2, 3, 2}, 4));
   CHECK_GRADIENTS(g1, test::random_array({2, 3, 2}, 5));
+  CHECK_GRADIENTS(g2, test::random_array({2, 3, 2}, 39));
 }
 
 // ---- broadcast_to, sum_to_shape ----------------------------------------------------------------

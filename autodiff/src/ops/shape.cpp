@@ -54,10 +54,12 @@ Var<T> reshape(const Var<T>& x, const Shape& requested) {
 }
 
 template <class T>
-Var<T> flatten(const Var<T>& x, std::size_t start_axis) {
-  if (start_axis > x.dim()) {
-    throw ShapeError("flatten: start axis " + std::to_string(start_axis) + " beyond shape " + shape_str(x.shape()));
+Var<T> flatten(const Var<T>& x, std::ptrdiff_t start) {
+  const auto d = static_cast<std::ptrdiff_t>(x.dim());
+  if (start < -d || start > d) {
+    throw ShapeError("flatten: start axis " + std::to_string(start) + " beyond shape " + shape_str(x.shape()));
   }
+  const auto start_axis = static_cast<std::size_t>(start < 0 ? start + d : start);
   Shape s(x.shape().begin(), x.shape().begin() + static_cast<std::ptrdiff_t>(start_axis));
   std::size_t rest = 1;
   for (std::size_t i = start_axis; i < x.dim(); ++i) rest *= x.shape()[i];
@@ -357,7 +359,7 @@ Var<T> pad(const Var<T>& x, const PadWidths& widths, Scalar<T> value) {
 
 #define AD_INSTANTIATE(T)                                                                                      \
   template Var<T> reshape(const Var<T>&, const Shape&);                                                        \
-  template Var<T> flatten(const Var<T>&, std::size_t);                                                         \
+  template Var<T> flatten(const Var<T>&, std::ptrdiff_t);                                                      \
   template Var<T> broadcast_to(const Var<T>&, const Shape&);                                                   \
   template Var<T> sum_to_shape(const Var<T>&, const Shape&);                                                   \
   template Var<T> gather_rows(const Var<T>&, const std::vector<std::size_t>&);                                 \

@@ -36,7 +36,9 @@ template <class T, class S>
 Var<T> reshape(const Var<T>& x, const S& shape) {
   return reshape(x, unsigned_shape(shape));
 }
-template <class T> Var<T> flatten(const Var<T>& x, std::size_t start_axis = 0);  // keeps axes before start_axis
+// Keeps the axes before start_axis and merges the rest into one. start_axis is in [-dim, dim]:
+// -1 keeps all but the last axis as they are, dim appends an axis of length 1.
+template <class T> Var<T> flatten(const Var<T>& x, std::ptrdiff_t start_axis = 0);
 template <class T> Var<T> broadcast_to(const Var<T>& x, const Shape& shape);
 // Sums x down to `shape` (the inverse of broadcasting `shape` up to x's shape).
 template <class T> Var<T> sum_to_shape(const Var<T>& x, const Shape& shape);
