@@ -137,13 +137,14 @@ BOOST_AUTO_TEST_CASE(matmul_shape_errors_name_the_op_and_both_shapes) {
   test::check_error<ad::ShapeError>([&] { ad::matmul(a, b2, true, false); }, {"matmul", "(3, 4)", "(4, 2)"});
   test::check_error<ad::ShapeError>([&] { ad::matmul(a, b2, false, true); }, {"matmul", "(3, 4)", "(4, 2)"});
   test::check_error<ad::ShapeError>([&] { ad::matmul(b2, a, true, false); }, {"matmul", "(4, 2)", "(3, 4)"});
-  // Operands that are not 2-D.
+  // Operands that are not 2-D (1-D and N-D ones are valid since batched matmul; these do not fit).
   V v1(Array{1, 2, 3}), m32(test::random_array({3, 2}, 15)), t3(test::random_array({2, 3, 4}, 16));
   V s = V::scalar(2.0);
-  test::check_error<ad::ShapeError>([&] { ad::matmul(v1, m32); }, {"matmul", "(3,)", "(3, 2)"});
-  test::check_error<ad::ShapeError>([&] { ad::matmul(a, V(Array{1, 2, 3, 4})); }, {"matmul", "(3, 4)", "(4,)"});
-  test::check_error<ad::ShapeError>([&] { ad::matmul(t3, b2); }, {"matmul", "(2, 3, 4)", "(4, 2)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(v1, b2); }, {"matmul", "(3,)", "(4, 2)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(a, V(Array{1, 2, 3})); }, {"matmul", "(3, 4)", "(3,)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(t3, m32); }, {"matmul", "(2, 3, 4)", "(3, 2)"});
   test::check_error<ad::ShapeError>([&] { ad::matmul(s, a); }, {"matmul", "()", "(3, 4)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(a, s); }, {"matmul", "(3, 4)", "()"});
 }
 
 BOOST_AUTO_TEST_CASE(matmul_with_empty_inner_dimension_gives_zeros) {
@@ -440,4 +441,107 @@ BOOST_AUTO_TEST_CASE(set_num_threads_refuses_bad_counts_naming_them) {
   BOOST_CHECK_NO_THROW(ad::set_num_threads(ad::max_num_threads));
   ad::set_num_threads(before);
   BOOST_TEST(ad::num_threads() == before);
+}
+
+// ---- batched and 1-D matmul (np.matmul's rules) ------------------------------------------------
+
+namespace {
+Array iota(const ad::Shape& shape) {
+  Array a = Array::from_shape(shape);
+  for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = static_cast<double>(i);
+  return a;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(batched_and_1d_matmul_values_match_numpy) {
+  // References from numpy 1.24 (np.matmul, the @ operator) on np.arange inputs.
+  const Array v{1, 2, 3};
+  V c1 = ad::matmul(V(iota({2, 2, 3})), V(iota({3, 2})));
+  BOOST_TEST(shape_of(c1) == "(2, 2, 2)");
+  test::check_close(c1.value(), Array{{{10, 13}, {28, 40}}, {{46, 67}, {64, 94}}});
+  V c2 = ad::matmul(V(iota({2, 1, 2, 3})), V(iota({3, 3, 2})));  // batch axes (2, 1) and (3,) broadcast
+  BOOST_TEST(shape_of(c2) == "(2, 3, 2, 2)");
+  test::check_close(c2.value(), Array{{{{10, 13}, {28, 40}}, {{28, 31}, {100, 112}}, {{46, 49}, {172, 184}}},
+                                      {{{46, 67}, {64, 94}}, {{172, 193}, {244, 274}}, {{298, 319}, {424, 454}}}});
+  V c3 = ad::matmul(V(v), V(iota({3, 2})));
+  BOOST_TEST(shape_of(c3) == "(2,)");
+  test::check_close(c3.value(), Array{16, 22});
+  V c4 = ad::matmul(V(iota({2, 3})), V(v));
+  BOOST_TEST(shape_of(c4) == "(2,)");
+  test::check_close(c4.value(), Array{8, 26});
+  V c5 = ad::matmul(V(v), V(Array{4, 5, 6}));
+  BOOST_TEST(shape_of(c5) == "()");
+  BOOST_TEST(c5.item() == 32.0);
+  test::check_close(ad::matmul(V(Array{1, 2}), V(iota({2, 2, 3}))).value(), Array{{6, 9, 12}, {24, 27, 30}});
+  test::check_close(ad::matmul(V(iota({2, 2, 3})), V(v)).value(), Array{{8, 26}, {44, 62}});
+  // The flags transpose the last two axes: np.swapaxes(A, -1, -2) @ np.swapaxes(B, -1, -2).
+  V c8 = ad::matmul(V(iota({2, 3, 2})), V(iota({2, 4, 3})), true, true);
+  test::check_close(c8.value(), Array{{{10, 28, 46, 64}, {13, 40, 67, 94}},
+                                      {{316, 388, 460, 532}, {355, 436, 517, 598}}});
+  test::check_close(ad::matmul(V(iota({2, 3, 2})), V(iota({3, 2})), true, false).value(),
+                    ad::matmul(ad::transpose(V(iota({2, 3, 2})), {0, -1, -2}), V(iota({3, 2}))).value());
+  // Empty batch and empty inner dimension.
+  BOOST_TEST(shape_of(ad::matmul(V(Array::from_shape({0, 2, 3})), V(iota({3, 2})))) == "(0, 2, 2)");
+  test::check_close(ad::matmul(V(Array::from_shape({2, 2, 0})), V(Array::from_shape({0, 3}))).value(),
+                    xt::zeros<double>({2, 2, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(batched_matmul_gradients_sum_over_broadcast_batch_axes) {
+  // sum(A @ B) with B (3, 2) shared by the batch: dB[k, n] = sum over batch and rows of A[b, m, k]
+  // (numpy: (np.swapaxes(A, -1, -2) @ np.ones((2, 2, 2))).sum(0)), dA[b, m, k] = sum_n B[k, n].
+  V a(iota({2, 2, 3}), true), b(iota({3, 2}), true);
+  ad::backward(ad::sum(ad::matmul(a, b)));
+  test::check_close(b.grad().value(), Array{{18, 18}, {22, 22}, {26, 26}});
+  test::check_close(a.grad().value(), Array{{{1, 5, 9}, {1, 5, 9}}, {{1, 5, 9}, {1, 5, 9}}});
+
+  auto f = [](bool ta, bool tb) {
+    return [ta, tb](const Inputs& in) { return ad::matmul(in[0], in[1], ta, tb); };
+  };
+  CHECK_GRADIENTS(f(false, false), test::random_array({2, 2, 3}, 60), test::random_array({3, 2}, 61));
+  CHECK_GRADIENTS(f(false, false), test::random_array({2, 1, 2, 3}, 62), test::random_array({3, 3, 2}, 63));
+  CHECK_GRADIENTS(f(false, false), test::random_array({3, 2}, 64), test::random_array({2, 2, 2}, 65));
+  CHECK_GRADIENTS(f(true, false), test::random_array({2, 3, 2}, 66), test::random_array({1, 3, 2}, 67));
+  CHECK_GRADIENTS(f(false, true), test::random_array({2, 2, 3}, 68), test::random_array({4, 3}, 69));
+  CHECK_GRADIENTS(f(true, true), test::random_array({3, 2}, 70), test::random_array({2, 4, 3}, 71));
+  // 1-D @ 2-D, 2-D @ 1-D, 1-D @ 1-D, 1-D @ 3-D, 3-D @ 1-D.
+  CHECK_GRADIENTS(f(false, false), test::random_array({3}, 72), test::random_array({3, 2}, 73));
+  CHECK_GRADIENTS(f(false, false), test::random_array({2, 3}, 74), test::random_array({3}, 75));
+  CHECK_GRADIENTS(f(false, false), test::random_array({3}, 76), test::random_array({3}, 77));
+  CHECK_GRADIENTS(f(false, false), test::random_array({2}, 78), test::random_array({2, 2, 3}, 79));
+  CHECK_GRADIENTS(f(true, false), test::random_array({2, 3, 2}, 80), test::random_array({3}, 81));
+  // The same operand on both sides (gradients from both add up).
+  auto gram = [](const Inputs& in) { return ad::matmul(in[0], in[0], true, false); };
+  CHECK_GRADIENTS(gram, test::random_array({2, 3, 2}, 82));
+}
+
+BOOST_AUTO_TEST_CASE(batched_matmul_float_matches_double) {
+  const Array a = test::random_array({2, 1, 3, 4}, 83), b = test::random_array({3, 4, 2}, 84);
+  const V cd = ad::matmul(V(a), V(b));
+  const ad::Var<float> cf = ad::matmul(ad::Var<float>(xt::cast<float>(a)), ad::Var<float>(xt::cast<float>(b)));
+  test::check_close(Array(xt::cast<double>(cf.value())), cd.value(), 1e-5, 1e-5);
+}
+
+BOOST_AUTO_TEST_CASE(batched_matmul_errors) {
+  V t3(iota({2, 3, 4})), u3(iota({3, 4, 2})), v(Array{1, 2, 3, 4});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(t3, u3); }, {"matmul", "(2, 3, 4)", "(3, 4, 2)"});
+  test::check_error<ad::ShapeError>([&] { ad::matmul(t3, u3, false, true); }, {"matmul", "(2, 3, 4)", "(3, 4, 2)^T"});
+  test::check_error<ad::ValueError>([&] { ad::matmul(v, t3, true, false); }, {"matmul", "1-D", "(4,)"});
+  test::check_error<ad::ValueError>([&] { ad::matmul(t3, v, false, true); }, {"matmul", "1-D", "(4,)"});
+}
+
+BOOST_AUTO_TEST_CASE(transpose_takes_negative_axes) {
+  const Array x0 = iota({2, 3, 4});
+  V x(x0, true);
+  test::check_close(ad::transpose(x, {0, -1, -2}).value(), ad::transpose(x, {0, 2, 1}).value());
+  test::check_close(ad::transpose(x, {-1, 0, 1}).value(), ad::transpose(x, {2, 0, 1}).value());
+  const ad::Axes perm{-2, -3, -1};
+  BOOST_TEST(shape_of(ad::transpose(x, perm)) == "(3, 2, 4)");
+  const std::vector<std::size_t> uperm{1, 0, 2};
+  BOOST_TEST(shape_of(ad::transpose(x, uperm)) == "(3, 2, 4)");
+  ad::backward(ad::transpose(x, {-1, -3, -2}), V(iota({4, 2, 3})));
+  test::check_close(x.grad().value(), Array(xt::transpose(iota({4, 2, 3}), {1, 2, 0})));
+  auto f = [](const Inputs& in) { return ad::square(ad::transpose(in[0], {-1, 0, -2})); };
+  CHECK_GRADIENTS(f, test::random_array({2, 3, 2}, 85));
+  test::check_error<ad::ShapeError>([&] { ad::transpose(x, {0, -1, 2}); }, {"transpose", "(2, 3, 4)"});
+  test::check_error<ad::ShapeError>([&] { ad::transpose(x, {0, 1, -4}); }, {"transpose", "-4"});
 }

@@ -93,6 +93,11 @@ BOOST_AUTO_TEST_CASE(flatten_from_axis_0_and_1) {
   BOOST_TEST(shape_of(ad::flatten(x, 2)) == "(2, 3, 4)");
   BOOST_TEST(shape_of(ad::flatten(x, 3)) == "(2, 3, 4, 1)");
   test::check_error<ad::ShapeError>([&] { ad::flatten(x, 4); }, {"flatten", "(2, 3, 4)"});
+  // Negative start axes count from the end.
+  BOOST_TEST(shape_of(ad::flatten(x, -1)) == "(2, 3, 4)");
+  BOOST_TEST(shape_of(ad::flatten(x, -2)) == "(2, 12)");
+  BOOST_TEST(shape_of(ad::flatten(x, -3)) == "(24,)");
+  test::check_error<ad::ShapeError>([&] { ad::flatten(x, -4); }, {"flatten", "-4", "(2, 3, 4)"});
 
   const Array seed = iota_array({2, 12}) * 2.0;
   ad::backward(f1, V(seed));
@@ -100,8 +105,10 @@ BOOST_AUTO_TEST_CASE(flatten_from_axis_0_and_1) {
 
   auto g0 = [](const Inputs& in) { return ad::flatten(in[0]); };
   auto g1 = [](const Inputs& in) { return ad::flatten(in[0], 1); };
+  auto g2 = [](const Inputs& in) { return ad::square(ad::flatten(in[0], -2)); };
   CHECK_GRADIENTS(g0, test::random_array({2, 3, 2}, 4));
   CHECK_GRADIENTS(g1, test::random_array({2, 3, 2}, 5));
+  CHECK_GRADIENTS(g2, test::random_array({2, 3, 2}, 39));
 }
 
 // ---- broadcast_to, sum_to_shape ----------------------------------------------------------------
@@ -397,4 +404,220 @@ BOOST_AUTO_TEST_CASE(pad_axis_errors) {
   test::check_error<ad::ShapeError>([&] { ad::pad_axis(x, 1, 3, 4); }, {"pad_axis"});
   test::check_error<ad::ShapeError>([&] { ad::pad_axis(x, 0, 0, 1); }, {"pad_axis"});
   test::check_error<ad::ShapeError>([&] { ad::pad_axis(x, 2, 0, 4); }, {"pad_axis"});
+}
+
+// ---- reshape with signed entries, negative axes ------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(reshape_takes_signed_entries_with_minus_one) {
+  const Array x0 = iota_array({2, 3, 4});
+  V x = leaf(x0);
+  V y = ad::reshape(x, {3, -1});  // a braced list of ints
+  BOOST_TEST(shape_of(y) == "(3, 8)");
+  test::check_close(y.value(), reshaped(x0, {3, 8}));
+  BOOST_TEST(shape_of(ad::reshape(x, {-1})) == "(24,)");
+  BOOST_TEST(shape_of(ad::reshape(x, {4, 3, 2})) == "(4, 3, 2)");
+  const std::vector<std::ptrdiff_t> dims{-1, 2, 2};
+  BOOST_TEST(shape_of(ad::reshape(x, dims)) == "(6, 2, 2)");
+  // The Shape overloads still compile and are picked: variables, ad::infer, size_t lists, {}.
+  const ad::Shape shape{4, 6};
+  BOOST_TEST(shape_of(ad::reshape(x, shape)) == "(4, 6)");
+  BOOST_TEST(shape_of(ad::reshape(x, ad::Shape{infer, 12})) == "(2, 12)");
+  const std::size_t n = 12;
+  BOOST_TEST(shape_of(ad::reshape(x, {n, infer})) == "(12, 2)");
+  BOOST_TEST(shape_of(ad::reshape(V(Array{7.0}), {})) == "()");
+
+  ad::backward(ad::sum(ad::reshape(x, {-1, 2}) * ad::reshape(x, {-1, 2})));
+  test::check_close(x.grad().value(), Array(2.0 * x0));
+  auto f = [](const Inputs& in) { return ad::square(ad::reshape(in[0], {2, -1})); };
+  CHECK_GRADIENTS(f, test::random_array({3, 2, 2}, 40));
+  test::check_error<ad::ShapeError>([&] { ad::reshape(x, {-1, -1}); }, {"reshape"});
+  test::check_error<ad::ShapeError>([&] { ad::reshape(x, {-2, 12}); }, {"reshape", "-2"});
+  test::check_error<ad::ShapeError>([&] { ad::reshape(x, {5, -1}); }, {"reshape", "(2, 3, 4)"});
+}
+
+BOOST_AUTO_TEST_CASE(normalized_axes_name_a_repeated_axis) {
+  V x(iota_array({2, 3}));
+  test::check_error<ad::ShapeError>([&] { ad::sum(x, {1, -1}); }, {"sum", "axis 1", "repeated"});
+}
+
+// ---- stack, split ------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(stack_values_gradients_and_errors) {
+  const Array a0 = iota_array({2, 3}), b0 = iota_array({2, 3}) + 10.0;
+  V a = leaf(a0), b = leaf(b0);
+  // References from numpy 1.24: np.stack([a, b], axis=-1) and axis=1.
+  V y = ad::stack(Inputs{a, b}, -1);
+  BOOST_TEST(shape_of(y) == "(2, 3, 2)");
+  test::check_close(y.value(), Array{{{0, 10}, {1, 11}, {2, 12}}, {{3, 13}, {4, 14}, {5, 15}}});
+  test::check_close(ad::stack(Inputs{a, b}, 1).value(), Array{{{0, 1, 2}, {10, 11, 12}}, {{3, 4, 5}, {13, 14, 15}}});
+  test::check_close(ad::stack(Inputs{a, b}).value(), Array{{{0, 1, 2}, {3, 4, 5}}, {{10, 11, 12}, {13, 14, 15}}});
+  BOOST_TEST(shape_of(ad::stack(Inputs{a, b}, -3)) == "(2, 2, 3)");
+
+  ad::backward(y, V(iota_array({2, 3, 2})));
+  test::check_close(a.grad().value(), Array{{0, 2, 4}, {6, 8, 10}});
+  test::check_close(b.grad().value(), Array{{1, 3, 5}, {7, 9, 11}});
+
+  auto f = [](const Inputs& in) { return ad::square(ad::stack(Inputs{in[0], in[1], in[0]}, -2)); };
+  CHECK_GRADIENTS(f, test::random_array({2, 3}, 41), test::random_array({2, 3}, 42));
+  test::check_error<ad::ShapeError>([&] { ad::stack(Inputs{a, V(iota_array({3, 2}))}); }, {"stack", "(3, 2)", "(2, 3)"});
+  test::check_error<ad::ShapeError>([&] { ad::stack(Inputs{a, b}, 3); }, {"stack", "3"});
+  test::check_error<ad::ShapeError>([&] { ad::stack(Inputs{a, b}, -4); }, {"stack", "-4"});
+  test::check_error<ad::ShapeError>([&] { ad::stack(std::vector<V>{}); }, {"stack"});
+}
+
+BOOST_AUTO_TEST_CASE(split_values_gradients_and_errors) {
+  const Array x0 = iota_array({2, 6});
+  V x = leaf(x0);
+  const std::vector<V> thirds = ad::split(x, 3, -1);
+  BOOST_REQUIRE(thirds.size() == 3);
+  test::check_close(thirds[0].value(), Array{{0, 1}, {6, 7}});
+  test::check_close(thirds[2].value(), Array{{4, 5}, {10, 11}});
+  const std::vector<V> parts = ad::split(x, std::vector<std::size_t>{1, 0, 5}, 1);
+  BOOST_REQUIRE(parts.size() == 3);
+  BOOST_TEST(shape_of(parts[1]) == "(2, 0)");
+  test::check_close(parts[0].value(), test::column({0, 6}));
+  test::check_close(parts[2].value(), Array{{1, 2, 3, 4, 5}, {7, 8, 9, 10, 11}});
+  const std::vector<V> rows = ad::split(x, 2);
+  test::check_close(rows[1].value(), Array{{6, 7, 8, 9, 10, 11}});
+
+  // Gradient by value: 1 * part 0 + 2 * part 2, the middle part unused.
+  ad::backward(ad::sum(thirds[0]) + 2.0 * ad::sum(thirds[2]));
+  test::check_close(x.grad().value(), Array{{1, 1, 0, 0, 2, 2}, {1, 1, 0, 0, 2, 2}});
+
+  auto f = [](const Inputs& in) {
+    const auto p = ad::split(in[0], std::vector<std::size_t>{2, 1}, -2);
+    return ad::sum(ad::square(p[0]), {0}) * p[1];
+  };
+  CHECK_GRADIENTS(f, test::random_array({3, 2}, 43));
+  test::check_error<ad::ShapeError>([&] { ad::split(x, 4, 1); }, {"split", "6", "4", "(2, 6)"});
+  test::check_error<ad::ShapeError>([&] { ad::split(x, 0, 1); }, {"split", "(2, 6)"});
+  test::check_error<ad::ShapeError>([&] { ad::split(x, std::vector<std::size_t>{2, 3}, 1); }, {"split", "5", "6"});
+  test::check_error<ad::ShapeError>([&] { ad::split(x, 2, 2); }, {"split", "2"});
+}
+
+// ---- squeeze, unsqueeze ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(squeeze_and_unsqueeze) {
+  const Array x0 = iota_array({1, 3, 1, 2});
+  V x = leaf(x0);
+  BOOST_TEST(shape_of(ad::squeeze(x)) == "(3, 2)");
+  test::check_close(ad::squeeze(x).value(), iota_array({3, 2}));
+  BOOST_TEST(shape_of(ad::squeeze(x, {-2})) == "(1, 3, 2)");
+  BOOST_TEST(shape_of(ad::squeeze(x, {0, 2})) == "(3, 2)");
+  BOOST_TEST(shape_of(ad::squeeze(x, {})) == "(1, 3, 1, 2)");
+  BOOST_TEST(shape_of(ad::squeeze(V(test::column({5})))) == "()");
+  test::check_error<ad::ShapeError>([&] { ad::squeeze(x, {1}); }, {"squeeze", "axis 1", "(1, 3, 1, 2)", "3"});
+  test::check_error<ad::ShapeError>([&] { ad::squeeze(x, {4}); }, {"squeeze", "4"});
+  test::check_error<ad::ShapeError>([&] { ad::squeeze(x, {0, -4}); }, {"squeeze", "repeated"});
+
+  V v = leaf(Array{1, 2, 3});
+  BOOST_TEST(shape_of(ad::unsqueeze(v, 0)) == "(1, 3)");
+  BOOST_TEST(shape_of(ad::unsqueeze(v, 1)) == "(3, 1)");
+  BOOST_TEST(shape_of(ad::unsqueeze(v, -1)) == "(3, 1)");
+  BOOST_TEST(shape_of(ad::unsqueeze(v, -2)) == "(1, 3)");
+  BOOST_TEST(shape_of(ad::unsqueeze(x, 2)) == "(1, 3, 1, 1, 2)");
+  test::check_error<ad::ShapeError>([&] { ad::unsqueeze(v, 2); }, {"unsqueeze", "2"});
+  test::check_error<ad::ShapeError>([&] { ad::unsqueeze(v, -3); }, {"unsqueeze", "-3"});
+
+  ad::backward(ad::unsqueeze(v, -1), V(test::column({4, 5, 6})));
+  test::check_close(v.grad().value(), Array{4, 5, 6});
+  auto f1 = [](const Inputs& in) { return ad::square(ad::squeeze(in[0])); };
+  auto f2 = [](const Inputs& in) { return ad::square(ad::unsqueeze(in[0], -2)); };
+  CHECK_GRADIENTS(f1, test::random_array({1, 3, 1, 2}, 44));
+  CHECK_GRADIENTS(f2, test::random_array({2, 3}, 45));
+}
+
+// ---- flip --------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(flip_values_gradients_and_errors) {
+  V x = leaf(iota_array({2, 3, 4}));
+  V y = ad::flip(x, {0, -1});
+  // Reference from numpy 1.24: np.flip(np.arange(24.).reshape(2, 3, 4), (0, -1)).
+  test::check_close(y.value(), Array{{{15, 14, 13, 12}, {19, 18, 17, 16}, {23, 22, 21, 20}},
+                                     {{3, 2, 1, 0}, {7, 6, 5, 4}, {11, 10, 9, 8}}});
+  test::check_close(ad::flip(V(Array{1, 2, 3}), {0}).value(), Array{3, 2, 1});
+  test::check_close(ad::flip(x, {}).value(), iota_array({2, 3, 4}));
+  // flip is its own adjoint: the gradient is the seed flipped back.
+  ad::backward(y, V(iota_array({2, 3, 4})));
+  test::check_close(x.grad().value(), y.value());
+  auto f = [](const Inputs& in) { return ad::square(ad::flip(in[0], {1, -1})); };
+  CHECK_GRADIENTS(f, test::random_array({2, 3, 3}, 46));
+  test::check_error<ad::ShapeError>([&] { ad::flip(x, {3}); }, {"flip", "3"});
+  test::check_error<ad::ShapeError>([&] { ad::flip(x, {1, -2}); }, {"flip", "repeated"});
+}
+
+// ---- tile, repeat ------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(tile_values_and_gradients) {
+  const Array x0{{1, 2}, {3, 4}};
+  V x = leaf(x0);
+  // References from numpy 1.24: np.tile(x, (2, 3)), np.tile(x, 3), np.tile([1, 2, 3], (2, 1, 2)).
+  V y = ad::tile(x, {2, 3});
+  test::check_close(y.value(), Array{{1, 2, 1, 2, 1, 2}, {3, 4, 3, 4, 3, 4}, {1, 2, 1, 2, 1, 2}, {3, 4, 3, 4, 3, 4}});
+  test::check_close(ad::tile(x, {3}).value(), Array{{1, 2, 1, 2, 1, 2}, {3, 4, 3, 4, 3, 4}});
+  test::check_close(ad::tile(V(Array{1, 2, 3}), {2, 1, 2}).value(), Array{{{1, 2, 3, 1, 2, 3}}, {{1, 2, 3, 1, 2, 3}}});
+  BOOST_TEST(shape_of(ad::tile(x, {})) == "(2, 2)");
+  BOOST_TEST(shape_of(ad::tile(x, {0, 2})) == "(0, 4)");
+  // Gradient by value: each element's seeds over its 6 copies add up.
+  ad::backward(y, V(iota_array({4, 6})));
+  test::check_close(x.grad().value(), Array{{0 + 2 + 4 + 12 + 14 + 16, 1 + 3 + 5 + 13 + 15 + 17},
+                                            {6 + 8 + 10 + 18 + 20 + 22, 7 + 9 + 11 + 19 + 21 + 23}});
+  auto f1 = [](const Inputs& in) { return ad::square(ad::tile(in[0], {2, 1, 3})); };
+  auto f2 = [](const Inputs& in) { return ad::square(ad::tile(in[0], {2})); };
+  CHECK_GRADIENTS(f1, test::random_array({2, 3}, 47));
+  CHECK_GRADIENTS(f2, test::random_array({2, 3}, 48));
+}
+
+BOOST_AUTO_TEST_CASE(repeat_values_gradients_and_errors) {
+  const Array x0{{1, 2}, {3, 4}};
+  V x = leaf(x0);
+  // References from numpy 1.24: np.repeat(x, 2, axis=-1), np.repeat(x, 3, axis=0).
+  V y = ad::repeat(x, 2, -1);
+  test::check_close(y.value(), Array{{1, 1, 2, 2}, {3, 3, 4, 4}});
+  test::check_close(ad::repeat(x, 3, 0).value(), Array{{1, 2}, {1, 2}, {1, 2}, {3, 4}, {3, 4}, {3, 4}});
+  BOOST_TEST(shape_of(ad::repeat(x, 0, 1)) == "(2, 0)");
+  ad::backward(y, V(iota_array({2, 4})));
+  test::check_close(x.grad().value(), Array{{0 + 1, 2 + 3}, {4 + 5, 6 + 7}});
+  auto f = [](const Inputs& in) { return ad::square(ad::repeat(in[0], 3, -2)); };
+  CHECK_GRADIENTS(f, test::random_array({2, 2, 3}, 49));
+  test::check_error<ad::ShapeError>([&] { ad::repeat(x, 2, 2); }, {"repeat", "2"});
+  test::check_error<ad::ShapeError>([&] { ad::repeat(V::scalar(1.0), 2, 0); }, {"repeat"});
+}
+
+// ---- pad ---------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(pad_on_several_axes_with_a_value) {
+  const Array x0{{1, 2}, {3, 4}};
+  V x = leaf(x0);
+  // Reference from numpy 1.24: np.pad(x, ((1, 0), (2, 1)), constant_values=7).
+  V y = ad::pad(x, {{1, 0}, {2, 1}}, 7.0);
+  test::check_close(y.value(), Array{{7, 7, 7, 7, 7}, {7, 7, 1, 2, 7}, {7, 7, 3, 4, 7}});
+  test::check_close(ad::pad(x, {{0, 1}, {0, 0}}).value(), Array{{1, 2}, {3, 4}, {0, 0}});
+  test::check_close(ad::pad(x, {{0, 0}, {0, 0}}).value(), x0);
+  // Gradient by value: the seed where x sits.
+  ad::backward(y, V(iota_array({3, 5})));
+  test::check_close(x.grad().value(), Array{{7, 8}, {12, 13}});
+  auto f1 = [](const Inputs& in) { return ad::square(ad::pad(in[0], {{1, 2}, {0, 0}, {2, 1}}, -0.5)); };
+  auto f2 = [](const Inputs& in) { return ad::pad(in[0], {{0, 1}, {1, 0}}); };
+  CHECK_GRADIENTS(f1, test::random_array({2, 2, 2}, 50));
+  CHECK_GRADIENTS(f2, test::random_array({2, 3}, 51));
+  test::check_error<ad::ShapeError>([&] { ad::pad(x, {{1, 1}}); }, {"pad", "1", "(2, 2)"});
+}
+
+BOOST_AUTO_TEST_CASE(new_shape_ops_in_float_match_double) {
+  const Array d0 = test::random_array({2, 3, 4}, 52);
+  const xt::xarray<float> f0 = xt::cast<float>(d0);
+  auto both = [&](auto op) {
+    const Array d = op(V(d0)).value();
+    const xt::xarray<float> f = op(ad::Var<float>(f0)).value();
+    test::check_close(Array(xt::cast<double>(f)), d, 1e-6, 1e-5);
+  };
+  both([](const auto& v) { return ad::stack(std::vector{v, v}, -1); });
+  both([](const auto& v) { return ad::split(v, 2, -1)[1]; });
+  both([](const auto& v) { return ad::squeeze(ad::unsqueeze(v, 1)); });
+  both([](const auto& v) { return ad::flip(v, {-1, 0}); });
+  both([](const auto& v) { return ad::tile(v, {2, 1, 1, 2}); });
+  both([](const auto& v) { return ad::repeat(v, 2, 1); });
+  both([](const auto& v) { return ad::pad(v, {{1, 0}, {0, 2}, {1, 1}}, 3); });
+  both([](const auto& v) { return ad::reshape(v, {-1, 6}); });
 }

@@ -19,5 +19,6 @@
 #include "autodiff/ops/activations.hpp"
 #include "autodiff/ops/linalg.hpp"
 #include "autodiff/ops/shape.hpp"
+#include "autodiff/ops/indexing.hpp"
 #include "autodiff/ops/reductions.hpp"
 #include "autodiff/ops/comparison.hpp"

@@ -112,7 +112,8 @@ inline std::vector<std::size_t> normalize_axes(const char* op, const Axes& axes,
   for (auto a : axes) r.push_back(normalize_axis(op, a, dim));
   std::sort(r.begin(), r.end());
   if (std::adjacent_find(r.begin(), r.end()) != r.end()) {
-    throw ShapeError(std::string(op) + ": repeated axis in the reduction axes");
+    throw ShapeError(std::string(op) + ": axis " + std::to_string(*std::adjacent_find(r.begin(), r.end())) +
+                     " is repeated in the axes");
   }
   return r;
 }

@@ -25,7 +25,7 @@ struct SlopeOf {
 };
 template <class T> Var<T> mul_slope(const Var<T>& g, const Var<T>& x, SlopeOf<T> s, const char* op);
 
-// linalg.cpp: op(a) · op(b) for 2-D operands, op transposing when its flag is set.
+// linalg.cpp: op(a) · op(b) for 2-D operands, op transposing when its flag is set (one gemm, no copies).
 template <class T> Var<T> matmul_flags(const Var<T>& a, const Var<T>& b, bool ta, bool tb);
 
 // reductions.cpp: sum and max over sorted, unique, non-negative axes.

@@ -1,6 +1,8 @@
 // Linear algebra: matmul (BLAS gemm), the fused dense layer, transpose.
 
 #include <algorithm>
+#include <functional>
+#include <numeric>
 #include <span>
 
 #include <xtensor/xmanipulation.hpp>
@@ -14,6 +16,28 @@
 namespace ad {
 
 // ---- BLAS ------------------------------------------------------------------------------------
+
+template <class T>
+using Product = Var<T> (*)(const Var<T>&, const Var<T>&, bool, bool);
+
+// The gradients of C = op(A) op(B), through `product` (itself differentiable, so second order
+// works), summed back over the batch axes an operand was broadcast along.
+template <class T>
+void matmul_grads(BackwardContext<T>& c, bool ta, bool tb, Product<T> product) {
+  const Var<T>& A = c.in[0];
+  const Var<T>& B = c.in[1];
+  const Var<T>& g = c.g;
+  // dop(A) = G op(B)^T and dop(B) = op(A)^T G; each case reads the needed transposes off the
+  // flags instead of copying.
+  if (c.needs(0)) {
+    const Var<T> d = !ta ? product(g, B, false, !tb) : (tb ? product(B, g, true, true) : product(B, g, false, true));
+    c.grads[0] = sum_to_shape(d, to_shape(A.shape()));
+  }
+  if (c.needs(1)) {
+    const Var<T> d = !tb ? product(A, g, !ta, false) : (ta ? product(g, A, true, true) : product(g, A, true, false));
+    c.grads[1] = sum_to_shape(d, to_shape(B.shape()));
+  }
+}
 
 template <class T>
 Var<T> matmul_flags(const Var<T>& a, const Var<T>& b, bool ta, bool tb) {
@@ -34,25 +58,96 @@ Var<T> matmul_flags(const Var<T>& a, const Var<T>& b, bool ta, bool tb) {
     detail::gemm(ta, tb, m, n, ka, a.value().data(), b.value().data(), v.data());
   }
   return make_output<T>("matmul", std::move(v), {&a, &b}, [ta, tb](BackwardContext<T>& c) {
-    const Var<T>& A = c.in[0];
-    const Var<T>& B = c.in[1];
-    const Var<T>& g = c.g;
-    // C = op(A) op(B); each case reads the needed transposes off the flags instead of copying.
-    if (c.needs(0)) {
-      c.grads[0] = !ta ? matmul_flags(g, B, false, !tb) : (tb ? matmul_flags(B, g, true, true)
-                                                              : matmul_flags(B, g, false, true));
-    }
-    if (c.needs(1)) {
-      c.grads[1] = !tb ? matmul_flags(A, g, !ta, false) : (ta ? matmul_flags(g, A, true, true)
-                                                              : matmul_flags(g, A, true, false));
-    }
+    matmul_grads(c, ta, tb, &matmul_flags<T>);
   });
 }
 
+// Offsets, in matrices, of an operand's matrix for each matrix of the output's batch, the operand's
+// batch axes (all but its last two) broadcast to `batch` (stride 0 along a broadcast axis).
+template <class S>
+std::vector<std::size_t> batch_offsets(const Shape& batch, const S& operand) {
+  const std::size_t lead = batch.size() - (operand.size() - 2);
+  std::vector<std::size_t> strides(batch.size(), 0);
+  std::size_t stride = 1;
+  for (std::size_t i = batch.size(); i-- > lead;) {
+    const std::size_t d = operand[i - lead];
+    strides[i] = d == 1 ? 0 : stride;
+    stride *= d;
+  }
+  const std::size_t count = std::accumulate(batch.begin(), batch.end(), std::size_t(1), std::multiplies<>());
+  std::vector<std::size_t> offsets(count, 0);
+  for (std::size_t n = 0; n < count; ++n) {
+    for (std::size_t i = batch.size(), rest = n; i-- > 0; rest /= batch[i]) offsets[n] += rest % batch[i] * strides[i];
+  }
+  return offsets;
+}
+
+template <class T>
+Var<T> matmul_any(const Var<T>& a, const Var<T>& b, bool ta, bool tb);
+
+// op(a) op(b) for operands of at least 2 dimensions, one of them more: one gemm per output matrix.
+template <class T>
+Var<T> batched_matmul(const Var<T>& a, const Var<T>& b, bool ta, bool tb) {
+  const auto &as = a.shape(), &bs = b.shape();
+  const std::size_t da = a.dim(), db = b.dim();
+  const std::size_t m = as[ta ? da - 1 : da - 2], k = as[ta ? da - 2 : da - 1];
+  const std::size_t kb = bs[tb ? db - 1 : db - 2], n = bs[tb ? db - 2 : db - 1];
+  Shape batch;
+  try {
+    if (k != kb) throw ShapeError("inner dimensions differ");
+    batch = broadcast_shapes("batch axes", Shape(as.begin(), as.end() - 2), Shape(bs.begin(), bs.end() - 2));
+  } catch (const ShapeError& e) {
+    throw ShapeError("matmul: shapes " + shape_str(as) + (ta ? "^T" : "") + " and " + shape_str(bs) + (tb ? "^T" : "") +
+                     " do not fit: " + e.what());
+  }
+  Shape s = batch;
+  s.insert(s.end(), {m, n});
+  Array<T> v = xt::zeros<T>(s);
+  const auto ao = batch_offsets(batch, as), bo = batch_offsets(batch, bs);
+  for (std::size_t i = 0; k > 0 && m > 0 && n > 0 && i < ao.size(); ++i) {
+    detail::gemm(ta, tb, m, n, k, a.value().data() + ao[i] * m * k, b.value().data() + bo[i] * k * n,
+                 v.data() + i * m * n);
+  }
+  return make_output<T>("batched_matmul", std::move(v), {&a, &b}, [ta, tb](BackwardContext<T>& c) {
+    matmul_grads(c, ta, tb, &matmul_any<T>);
+  });
+}
+
+// The 2-D product when both operands are 2-D, else the batched one.
+template <class T>
+Var<T> matmul_any(const Var<T>& a, const Var<T>& b, bool ta, bool tb) {
+  return a.dim() == 2 && b.dim() == 2 ? matmul_flags(a, b, ta, tb) : batched_matmul(a, b, ta, tb);
+}
+
+// The length of the contracted axis of a matmul operand (a 1-D one is the contracted axis).
+template <class S>
+std::size_t inner_length(const S& shape, bool left, bool transposed) {
+  const std::size_t d = shape.size();
+  if (d == 1) return shape[0];
+  return shape[left != transposed ? d - 1 : d - 2];
+}
 
 template <class T>
 Var<T> matmul(const Var<T>& a, const Var<T>& b, bool transpose_a, bool transpose_b) {
-  return matmul_flags(a, b, transpose_a, transpose_b);
+  if ((transpose_a && a.dim() == 1) || (transpose_b && b.dim() == 1)) {
+    throw ValueError("matmul: a transpose flag is set for a 1-D operand (shapes " + shape_str(a.shape()) + " and " +
+                     shape_str(b.shape()) + "); flags transpose the last two axes");
+  }
+  if (a.dim() == 0 || b.dim() == 0 || inner_length(a.shape(), true, transpose_a) !=
+                                          inner_length(b.shape(), false, transpose_b)) {
+    throw ShapeError("matmul: shapes " + shape_str(a.shape()) + (transpose_a ? "^T" : "") + " and " +
+                     shape_str(b.shape()) + (transpose_b ? "^T" : "") +
+                     " do not fit (operands need 1 dimension or more, and equal inner dimensions)");
+  }
+  if (a.dim() == 2 && b.dim() == 2) return matmul_flags(a, b, transpose_a, transpose_b);
+  const Var<T> a2 = a.dim() == 1 ? reshape(a, Shape{1, a.size()}) : a;
+  const Var<T> b2 = b.dim() == 1 ? reshape(b, Shape{b.size(), 1}) : b;
+  const Var<T> c = matmul_any(a2, b2, transpose_a, transpose_b);
+  if (a.dim() > 1 && b.dim() > 1) return c;
+  Shape s = to_shape(c.shape());
+  if (b.dim() == 1) s.pop_back();
+  if (a.dim() == 1) s.erase(s.end() - 1 - (b.dim() == 1 ? 0 : 1));
+  return reshape(c, s);
 }
 
 // act(x·W + b) as one op: the gemm writes the output and one pass adds the bias and applies a
@@ -117,6 +212,20 @@ Var<T> transpose(const Var<T>& x, const std::vector<std::size_t>& permutation) {
 }
 
 template <class T>
+Var<T> transpose(const Var<T>& x, const Axes& permutation) {
+  const auto d = static_cast<std::ptrdiff_t>(x.dim());
+  std::vector<std::size_t> p;
+  for (auto a : permutation) {
+    if (a < -d || a >= d) {
+      throw ShapeError("transpose: entry " + std::to_string(a) + " of the permutation is out of range for shape " +
+                       shape_str(x.shape()));
+    }
+    p.push_back(static_cast<std::size_t>(a < 0 ? a + d : a));
+  }
+  return transpose(x, p);
+}
+
+template <class T>
 Var<T> transpose(const Var<T>& x) {
   std::vector<std::size_t> reversed = all_axes(x.dim());
   std::reverse(reversed.begin(), reversed.end());
@@ -130,6 +239,7 @@ Var<T> transpose(const Var<T>& x) {
   template Var<T> linear(const Var<T>&, const Var<T>&, const Var<T>&, Activation);                             \
   template Var<T> transpose(const Var<T>&);                                                                    \
   template Var<T> transpose(const Var<T>&, const std::vector<std::size_t>&);                                   \
+  template Var<T> transpose(const Var<T>&, const Axes&);                                                       \
   template Var<T> matmul_flags(const Var<T>&, const Var<T>&, bool, bool);
 AD_INSTANTIATE(float)
 AD_INSTANTIATE(double)

@@ -1,4 +1,5 @@
-// Shape ops: reshape, broadcast, sum_to_shape, gather/scatter of rows, concat, slice, pad.
+// Shape ops: reshape, broadcast, sum_to_shape, gather/scatter of rows, concat, slice, pad_axis, and
+// those built from them: stack, split, squeeze, unsqueeze, tile, repeat, pad; and flip.
 
 #include <algorithm>
 #include <cstring>
@@ -13,6 +14,15 @@
 #include "tape.hpp"
 
 namespace ad {
+
+Shape unsigned_shape(const std::vector<std::ptrdiff_t>& dims) {
+  Shape r;
+  for (auto d : dims) {
+    if (d < -1) throw ShapeError("reshape: negative entry " + std::to_string(d) + " in the target shape");
+    r.push_back(d == -1 ? infer : static_cast<std::size_t>(d));
+  }
+  return r;
+}
 
 template <class T>
 Var<T> reshape(const Var<T>& x, const Shape& requested) {
@@ -44,10 +54,12 @@ Var<T> reshape(const Var<T>& x, const Shape& requested) {
 }
 
 template <class T>
-Var<T> flatten(const Var<T>& x, std::size_t start_axis) {
-  if (start_axis > x.dim()) {
-    throw ShapeError("flatten: start axis " + std::to_string(start_axis) + " beyond shape " + shape_str(x.shape()));
+Var<T> flatten(const Var<T>& x, std::ptrdiff_t start) {
+  const auto d = static_cast<std::ptrdiff_t>(x.dim());
+  if (start < -d || start > d) {
+    throw ShapeError("flatten: start axis " + std::to_string(start) + " beyond shape " + shape_str(x.shape()));
   }
+  const auto start_axis = static_cast<std::size_t>(start < 0 ? start + d : start);
   Shape s(x.shape().begin(), x.shape().begin() + static_cast<std::ptrdiff_t>(start_axis));
   std::size_t rest = 1;
   for (std::size_t i = start_axis; i < x.dim(); ++i) rest *= x.shape()[i];
@@ -198,18 +210,173 @@ Var<T> pad_axis(const Var<T>& x, std::ptrdiff_t axis, std::size_t begin, std::si
   });
 }
 
+template <class T>
+Var<T> stack(const std::vector<Var<T>>& xs, std::ptrdiff_t axis) {
+  if (xs.empty()) throw ShapeError("stack: no inputs");
+  const std::size_t ax = normalize_axis("stack", axis, xs[0].dim() + 1);
+  std::vector<Var<T>> expanded;
+  for (const auto& x : xs) {
+    if (!std::equal(x.shape().begin(), x.shape().end(), xs[0].shape().begin(), xs[0].shape().end())) {
+      throw ShapeError("stack: shape " + shape_str(x.shape()) + " differs from " + shape_str(xs[0].shape()));
+    }
+    expanded.push_back(unsqueeze(x, static_cast<std::ptrdiff_t>(ax)));
+  }
+  return concat(expanded, static_cast<std::ptrdiff_t>(ax));
+}
+
+template <class T>
+std::vector<Var<T>> split(const Var<T>& x, const std::vector<std::size_t>& sizes, std::ptrdiff_t axis) {
+  const std::size_t ax = normalize_axis("split", axis, x.dim());
+  const std::size_t total = std::accumulate(sizes.begin(), sizes.end(), std::size_t(0));
+  if (total != x.shape()[ax]) {
+    throw ShapeError("split: sizes " + shape_str(sizes) + " add up to " + std::to_string(total) + ", not to the length " +
+                     std::to_string(x.shape()[ax]) + " of axis " + std::to_string(ax) + " of shape " +
+                     shape_str(x.shape()));
+  }
+  std::vector<Var<T>> parts;
+  std::size_t at = 0;
+  for (auto n : sizes) {
+    parts.push_back(slice(x, static_cast<std::ptrdiff_t>(ax), at, at + n));
+    at += n;
+  }
+  return parts;
+}
+
+template <class T>
+std::vector<Var<T>> split(const Var<T>& x, std::size_t sections, std::ptrdiff_t axis) {
+  const std::size_t ax = normalize_axis("split", axis, x.dim()), len = x.shape()[ax];
+  if (sections == 0 || len % sections != 0) {
+    throw ShapeError("split: axis " + std::to_string(ax) + " of length " + std::to_string(len) + " of shape " +
+                     shape_str(x.shape()) + " does not divide into " + std::to_string(sections) + " equal sections");
+  }
+  return split(x, std::vector<std::size_t>(sections, len / sections), axis);
+}
+
+template <class T>
+Var<T> squeeze(const Var<T>& x, const Axes& axes) {
+  const std::vector<std::size_t> ax = normalize_axes("squeeze", axes, x.dim());
+  for (auto a : ax) {
+    if (x.shape()[a] != 1) {
+      throw ShapeError("squeeze: axis " + std::to_string(a) + " of shape " + shape_str(x.shape()) + " has length " +
+                       std::to_string(x.shape()[a]) + ", not 1");
+    }
+  }
+  return reshape(x, reduced_shape(x.shape(), ax));
+}
+
+template <class T>
+Var<T> squeeze(const Var<T>& x) {
+  Axes ones;
+  for (std::size_t i = 0; i < x.dim(); ++i) {
+    if (x.shape()[i] == 1) ones.push_back(static_cast<std::ptrdiff_t>(i));
+  }
+  return squeeze(x, ones);
+}
+
+template <class T>
+Var<T> unsqueeze(const Var<T>& x, std::ptrdiff_t axis) {
+  const std::size_t ax = normalize_axis("unsqueeze", axis, x.dim() + 1);
+  Shape s = to_shape(x.shape());
+  s.insert(s.begin() + static_cast<std::ptrdiff_t>(ax), 1);
+  return reshape(x, s);
+}
+
+// Reverses v in place along `axis`.
+template <class T>
+void reverse_along_axis(Array<T>& v, std::size_t axis) {
+  const AxisBlocks b(v.shape(), axis);
+  for (std::size_t o = 0; o < b.outer; ++o) {
+    T* block = v.data() + o * b.length * b.inner;
+    for (std::size_t j = 0; j < b.length / 2; ++j) {
+      std::swap_ranges(block + j * b.inner, block + (j + 1) * b.inner, block + (b.length - 1 - j) * b.inner);
+    }
+  }
+}
+
+template <class T>
+Var<T> flip(const Var<T>& x, const Axes& axes) {
+  const std::vector<std::size_t> ax = normalize_axes("flip", axes, x.dim());
+  Array<T> v = x.value();
+  for (auto a : ax) reverse_along_axis(v, a);
+  return make_output<T>("flip", std::move(v), {&x}, [axes](BackwardContext<T>& c) {
+    c.grads[0] = flip(c.g, axes);
+  });
+}
+
+// tile and repeat: x seen with an axis of length 1 next to each tiled or repeated axis, broadcast
+// along those axes, and the pairs of axes merged. `before` puts the copies outside the original
+// axis (tile: a b a b) rather than inside it (repeat: a a b b).
+template <class T>
+Var<T> broadcast_and_merge(const Var<T>& x, const Shape& counts, bool before) {
+  Shape spread, target, merged;
+  for (std::size_t i = 0; i < x.dim(); ++i) {
+    const std::size_t d = x.shape()[i], n = counts[i];
+    spread.push_back(before ? 1 : d);
+    spread.push_back(before ? d : 1);
+    target.push_back(before ? n : d);
+    target.push_back(before ? d : n);
+    merged.push_back(d * n);
+  }
+  return reshape(broadcast_to(reshape(x, spread), target), merged);
+}
+
+template <class T>
+Var<T> tile(const Var<T>& x, const Shape& reps) {
+  const std::size_t dim = std::max(x.dim(), reps.size());
+  Shape shape(dim - x.dim(), 1), counts(dim - reps.size(), 1);
+  shape.insert(shape.end(), x.shape().begin(), x.shape().end());
+  counts.insert(counts.end(), reps.begin(), reps.end());
+  return broadcast_and_merge(reshape(x, shape), counts, true);
+}
+
+template <class T>
+Var<T> repeat(const Var<T>& x, std::size_t n, std::ptrdiff_t axis) {
+  Shape counts(x.dim(), 1);
+  counts[normalize_axis("repeat", axis, x.dim())] = n;
+  return broadcast_and_merge(x, counts, false);
+}
+
+template <class T>
+Var<T> pad(const Var<T>& x, const PadWidths& widths, Scalar<T> value) {
+  if (widths.size() != x.dim()) {
+    throw ShapeError("pad: " + std::to_string(widths.size()) + " (before, after) pairs for shape " +
+                     shape_str(x.shape()) + ", which needs one per axis");
+  }
+  auto zero_padded = [&widths](Var<T> v) {
+    for (std::size_t i = 0; i < widths.size(); ++i) {
+      const auto [before, after] = widths[i];
+      if (before + after > 0) v = pad_axis(v, static_cast<std::ptrdiff_t>(i), before, v.shape()[i] + before + after);
+    }
+    return v;
+  };
+  const Var<T> padded = zero_padded(x);
+  if (value == T(0)) return padded;
+  const Var<T> inside = zero_padded(constant(Array<T>(xt::ones<T>(x.shape()))));
+  return padded + constant(Array<T>(value * (T(1) - inside.value())));
+}
+
 // ---- explicit instantiation for float and double ---------------------------------------------
 
 #define AD_INSTANTIATE(T)                                                                                      \
   template Var<T> reshape(const Var<T>&, const Shape&);                                                        \
-  template Var<T> flatten(const Var<T>&, std::size_t);                                                         \
+  template Var<T> flatten(const Var<T>&, std::ptrdiff_t);                                                      \
   template Var<T> broadcast_to(const Var<T>&, const Shape&);                                                   \
   template Var<T> sum_to_shape(const Var<T>&, const Shape&);                                                   \
   template Var<T> gather_rows(const Var<T>&, const std::vector<std::size_t>&);                                 \
   template Var<T> scatter_add_rows(const Var<T>&, const std::vector<std::size_t>&, std::size_t);               \
   template Var<T> concat(const std::vector<Var<T>>&, std::ptrdiff_t);                                          \
   template Var<T> slice(const Var<T>&, std::ptrdiff_t, std::size_t, std::size_t);                              \
-  template Var<T> pad_axis(const Var<T>&, std::ptrdiff_t, std::size_t, std::size_t);
+  template Var<T> pad_axis(const Var<T>&, std::ptrdiff_t, std::size_t, std::size_t);                          \
+  template Var<T> stack(const std::vector<Var<T>>&, std::ptrdiff_t);                                           \
+  template std::vector<Var<T>> split(const Var<T>&, std::size_t, std::ptrdiff_t);                              \
+  template std::vector<Var<T>> split(const Var<T>&, const std::vector<std::size_t>&, std::ptrdiff_t);          \
+  template Var<T> squeeze(const Var<T>&);                                                                      \
+  template Var<T> squeeze(const Var<T>&, const Axes&);                                                         \
+  template Var<T> unsqueeze(const Var<T>&, std::ptrdiff_t);                                                    \
+  template Var<T> flip(const Var<T>&, const Axes&);                                                            \
+  template Var<T> tile(const Var<T>&, const Shape&);                                                           \
+  template Var<T> repeat(const Var<T>&, std::size_t, std::ptrdiff_t);                                          \
+  template Var<T> pad(const Var<T>&, const PadWidths&, Scalar<T>);
 AD_INSTANTIATE(float)
 AD_INSTANTIATE(double)
 #undef AD_INSTANTIATE
