@@ -1,6 +1,7 @@
-// Reductions over all elements or over axes (negative axes count from the end, a repeated axis
-// is a ShapeError), softmax, norms, variance, cumulative sums, arg-extrema.
+// Reductions over all elements or over axes (negative axes count from the end), softmax, norms.
+// max over axes splits the gradient of a tie evenly.
 //
+// Also variance, cumulative sums and arg-extrema; a repeated axis is a ShapeError.
 // Conventions (tested by value):
 // - NaN propagates through every reduction: a group holding a NaN reduces to NaN.
 // - max and min split the gradient of a tie evenly among the tied elements.
