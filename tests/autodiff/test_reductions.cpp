@@ -922,6 +922,21 @@ BOOST_AUTO_TEST_CASE(prod_gradients_away_from_zero) {
   CHECK_GRADIENTS(f3, x0);
   CHECK_GRADIENTS(f4, x0);
   CHECK_GRADIENTS(f5, x0);
+  // Third order: gradcheck of the gradient of prod (with create_graph) as the function. Its
+  // numerical evaluations pass inputs that do not require grad: those get a leaf of their own
+  // (which is why gradgradcheck, whose numerical side needs the graph, does not apply).
+  auto gradient_of = [](const std::function<V(const V&)>& f) {
+    return [f](const Inputs& in) {
+      const V x = in[0].requires_grad() ? in[0] : V(in[0].value(), true);
+      return ad::grad(ad::sum(f(x)), {x}, {.create_graph = true})[0];
+    };
+  };
+  auto g1 = gradient_of([](const V& v) { return ad::prod(v, {1}); });
+  auto g2 = gradient_of([](const V& v) { return ad::prod(v); });
+  for (const auto& [g, input] : {std::pair{g1, x0}, std::pair{g2, Array(x0 * 1.6)}}) {
+    const auto third = ad::gradcheck(g, {input}, test::tolerances);
+    BOOST_CHECK_MESSAGE(third.ok, third.message);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(prod_gradient_with_zeros_is_exact) {

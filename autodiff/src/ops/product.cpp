@@ -6,10 +6,12 @@
 #include <vector>
 
 #include <xtensor/xmanipulation.hpp>
+#include <xtensor/xoperation.hpp>
 
 #include "autodiff/ops.hpp"
 #include "ops/common.hpp"
 #include "ops/internal.hpp"
+#include "reduce.hpp"
 #include "tape.hpp"
 
 namespace ad {
@@ -117,14 +119,34 @@ Var<T> prod_others(const Var<T>& x, const std::vector<std::size_t>& axes) {
   });
 }
 
+// The gradient in x of sum(g * e), e = prod_others_vjp(u, x) (a third derivative of prod). Where
+// a group has no zero, e = (sum(u o) - u o) / x with o = prod_others(x), whose gradient is
+// sum(g / x) vjp(u, x) - vjp(g u / x, x) - g e / x: differentiable again, so every order is exact
+// there. In a group holding a zero it is taken as 0 (x is replaced by 1 there, so nothing divides
+// by zero, forward or backward).
+template <class T>
+Var<T> prod_others_vjp_x_grad(const Var<T>& g, const Var<T>& u, const Var<T>& x, const Var<T>& e,
+                              const std::vector<std::size_t>& axes) {
+  const Shape shape = to_shape(x.shape());
+  const xt::xarray<bool> zero = xt::equal(x.value(), T(0));
+  const Array<T> zeros_in_group = reduce::reduce_keepdims<reduce::Sum>(Array<T>(xt::cast<T>(zero)), axes);
+  const xt::xarray<bool> in_zero_group = materialize(xt::xarray<bool>(zeros_in_group > T(0)), shape);
+  const Var<T> safe_x = ad::where(zero, Var<T>::scalar(T(1)), x);
+  const Var<T> g_over_x = g / safe_x;
+  const Var<T> r = sum_axes(g_over_x, axes, true) * prod_others_vjp(u, x, axes) -
+                   prod_others_vjp(g_over_x * u, x, axes) - g_over_x * e / safe_x;
+  return ad::where(in_zero_group, Var<T>::scalar(T(0)), r);
+}
+
 // u (shape of x) through the Jacobian of prod_others at x. Linear and symmetric in u, so its
-// gradient in u is itself; its gradient in x (a third derivative of prod) is not provided.
+// gradient in u is itself.
 template <class T>
 Var<T> prod_others_vjp(const Var<T>& u, const Var<T>& x, const std::vector<std::size_t>& axes) {
   const Groups groups(x.shape(), axes);
   Array<T> v = per_group<T>(groups, x.value(), &u.value(), others_vjp_row<T>);
   return make_output<T>("prod_others_backward", std::move(v), {&u, &x}, [axes](BackwardContext<T>& c) {
     if (c.needs(0)) c.grads[0] = prod_others_vjp(c.g, c.in[1], axes);
+    if (c.needs(1)) c.grads[1] = prod_others_vjp_x_grad(c.g, c.in[0], c.in[1], c.out, axes);
   });
 }
 

@@ -7,8 +7,8 @@
 // - max and min split the gradient of a tie evenly among the tied elements.
 // - prod's gradient is exact with zeros in the group, as PyTorch's: one zero gets the product of
 //   the others and every other element 0; two or more zeros give 0 everywhere. Second derivatives
-//   are exact too (zeros included); third and higher derivatives through prod are not provided
-//   (the third-order term in x is dropped).
+//   are exact too, zeros included; third and higher ones are exact in a group without a zero and
+//   taken as 0 in a group holding one.
 // - var and std take ddof (delta degrees of freedom): the divisor is n - ddof, with n the number
 //   of elements reduced. The default ddof is 0 (numpy, JAX, Keras reduce_variance); PyTorch's
 //   default is 1 (unbiased). ddof >= n is a ValueError naming the op, ddof and n.
