@@ -6,7 +6,6 @@
 
 #include "autodiff/ops.hpp"
 #include "ops/common.hpp"
-#include "tape.hpp"
 
 namespace ad {
 

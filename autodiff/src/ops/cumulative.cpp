@@ -1,11 +1,9 @@
 // Cumulative sums along an axis. The backward of a running sum is the running sum in the other
 // direction, so both directions are one op whose backward flips the direction.
 
-#include <string>
 
 #include "autodiff/ops.hpp"
 #include "ops/common.hpp"
-#include "ops/internal.hpp"
 #include "tape.hpp"
 
 namespace ad {
