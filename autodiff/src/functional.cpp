@@ -30,13 +30,13 @@ Shape shape_of(const Var<T>& x) {
   return Shape(x.shape().begin(), x.shape().end());
 }
 
-// x as the transform's input: a fresh leaf, or (create_graph, x requires grad) an identity op
-// that keeps x's history and is a node of its own, so that the gradient w.r.t. it counts only
-// f's uses of it.
+// x as the transform's input: x itself if it is a leaf that requires grad (grad() w.r.t. it
+// touches no grad()), or with create_graph if it requires grad at all (its history is wanted);
+// else a leaf copy of it that requires grad, where the sweeps stop.
 template <class T>
 Var<T> as_input(const char* api, const Var<T>& x, std::size_t i, std::size_t count, bool create_graph) {
   if (!x.defined()) throw ValueError(std::string(api) + ": " + slot("x", i, count) + " is undefined");
-  if (create_graph && x.requires_grad()) return reshape(x, shape_of(x));
+  if (x.requires_grad() && (create_graph || x.is_leaf())) return x;
   Var<T> leaf = x.detach();
   leaf.set_requires_grad(true);
   return leaf;
@@ -108,9 +108,10 @@ Vars<T> grad_of_inner(const Vars<T>& gs, const Vars<T>& vs, const Vars<T>& wrt, 
   return grads(s, wrt, nullptr, create_graph);
 }
 
+// A result as returned: off the tape unless create_graph. One that is not on it is no copy.
 template <class T>
 Var<T> finish(const Var<T>& r, bool create_graph) {
-  return create_graph ? r : r.detach();
+  return create_graph || !r.requires_grad() ? r : r.detach();
 }
 
 template <class T>

@@ -11,13 +11,16 @@
 // Several inputs: f takes a std::vector<Var<T>>; vjp/hvp return one product per input, jacobian
 // one Var per input (out_shape + in_shape_i), hessian H[i][j] of shape in_shape_i + in_shape_j.
 //
-// Inputs. Without create_graph every x is replaced inside the transform by a fresh leaf holding
-// a copy of its value (x.detach() that requires grad), and every result is detached: nothing
-// returned is on the tape, and no grad() of any Var is touched. With create_graph, an x that
-// requires grad is used through an identity op that keeps its history (as torch's view_as in
-// torch.autograd.functional), an x that does not is a fresh leaf, and the results stay on the
-// tape: differentiable w.r.t. x's history, w.r.t. v, and w.r.t. every Var that f closes over
-// (the model's parameters), to any order. This is torch.autograd.functional's choice.
+// Inputs and results. The transforms differentiate w.r.t. x itself when x is a leaf that requires
+// grad (a parameter: no copy is made, and ad::grad w.r.t. it touches no grad()), and also, with
+// create_graph, when x is a result with history; otherwise w.r.t. a leaf copy of x that requires
+// grad (as torch.autograd.functional detaches its inputs), where the backward sweeps stop. So f
+// should reach x through its argument only: were f to capture x as well, those uses would count
+// as the argument's. Without create_graph every result is off the tape (as if detached): a
+// constant. With create_graph the results stay on the tape, differentiable w.r.t. x's history,
+// w.r.t. v, and w.r.t. every Var that f closes over (the model's parameters), to any order, as
+// torch.autograd.functional.hessian(create_graph=True) keeps the graph to the inputs (it reaches
+// them through a view of x; we use x's own node, which gives the same derivatives).
 //
 // f runs with recording on (also under a NoGradGuard). An output that does not depend on an
 // input gives zeros for it (allow_unused). Errors: hvp and hessian of an f whose output is not a
