@@ -206,6 +206,10 @@ BOOST_AUTO_TEST_CASE(create_graph_keeps_the_history_of_an_input_that_requires_gr
   auto [y, g] = ad::vjp<double>([](const V& z) { return z * z; }, x, ad::ones<double>({3}), {.create_graph = true});
   // g = 2 x = 2 theta^2, so d sum(g) / d theta = 4 theta.
   test::check_close(ad::grad(ad::sum(g), {theta})[0].value(), Array{2.0, -6.0, 8.0});
+  // The same through jvp: J v = 2 x for v = ones.
+  const V x2 = theta * theta;
+  auto [y3, jv] = ad::jvp<double>([](const V& z) { return z * z; }, x2, ad::ones<double>({3}), {.create_graph = true});
+  test::check_close(ad::grad(ad::sum(jv), {theta})[0].value(), Array{2.0, -6.0, 8.0});
   // Without create_graph the input is a fresh leaf and nothing returned is on the tape.
   auto [y2, g2] = ad::vjp<double>([](const V& z) { return z * z; }, x, ad::ones<double>({3}));
   BOOST_TEST(!y2.requires_grad());
