@@ -1,5 +1,6 @@
 // Tensor creation (see autodiff/creation.hpp). Every array is either built by xtensor with all
-// its values (zeros, ones) or made with from_shape and then written element by element.
+// its values (zeros, ones) or made with from_shape and then written element by element. Compiled
+// with -ffp-contract=off: mean + std * z and lo + (hi - lo) u round the same on every machine.
 #include "autodiff/creation.hpp"
 
 #include <algorithm>
