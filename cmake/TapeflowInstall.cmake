@@ -54,7 +54,8 @@ install(FILES ${PROJECT_BINARY_DIR}/pkgconfig/tapeflow/xtensor_config.hpp
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tapeflow)
 set(tapeflow_pc_cflags "-std=c++20 -include tapeflow/xtensor_config.hpp")
 set(tapeflow_pc_libs "")
-foreach(library IN ITEMS tapeflow_nn tapeflow_datasets tapeflow_io tapeflow_autodiff)
+# Static linking resolves left to right: each library before those it uses (autodiff uses io).
+foreach(library IN ITEMS tapeflow_nn tapeflow_datasets tapeflow_autodiff tapeflow_io)
   if(TARGET ${library})
     string(APPEND tapeflow_pc_libs " -l${library}")
   endif()

@@ -1,7 +1,7 @@
 // The seed workloads, timed: one program, one JSON line per measurement on stdout.
 //
 //   benchmark                         everything (about a minute on 2 cores)
-//   benchmark --only mnist,moons      some sections: sgemm, tape, l1, mnist, moons, cnn
+//   benchmark --only mnist,moons      some sections: sgemm, tape, l1, hvp, mnist, moons, cnn
 //   benchmark --quick                 a smoke run for CI: every line, far fewer repetitions
 //   benchmark --threads 2             BLAS threads (default 1, as TAPEFLOW_NUM_THREADS)
 //
@@ -21,6 +21,8 @@
 //          sigmoid, binary cross-entropy, Adam 0.01, batch 32, 2000 epochs, last 20% held out).
 //   cnn    the CNN of cnn_regularization on MNIST (not in the default list: ~15 s per epoch),
 //          seconds per epoch; examples/torch_cnn.py is its PyTorch peer (see bench_cnn).
+//   hvp    a Hessian-vector product (ad::hvp) over 1M parameters against one forward and one
+//          backward pass of the same loss (see bench_hvp).
 //   tape   tape overhead per recorded op on tiny and 1M-element tensors, against the same chain
 //          in plain xtensor code (see chain_tape below); l1: the L1 term alone.
 //
@@ -107,6 +109,48 @@ double median(std::vector<double> v) {
 int reps_for(double one_rep_s, double target_s, int min_reps) {
   const double r = target_s / std::max(one_rep_s, 1e-9);
   return std::max(min_reps, static_cast<int>(std::min(r, 1e7)));
+}
+
+// ---- Hessian-vector product -------------------------------------------------------------------
+
+// loss(W) = mean((tanh(X W) - Y)^2) for W (1000, 1000), 1M parameters, X (32, 1000): times of
+// the forward, of one backward (ad::grad) and of ad::hvp(loss, W, V) (its own forward included),
+// each the best of the repetitions (the machine is shared; the best is the least disturbed), the
+// results freed outside the timed regions. backward_passes = (hvp - forward) / backward is what
+// the Hessian-vector product costs beyond its forward, in backward passes: the gradient with
+// create_graph, then the gradient of <gradient, V> through that record and the forward's.
+void bench_hvp(int reps) {
+  constexpr std::size_t n = 1000, batch = 32;
+  ad::Generator gen(3);
+  const auto X = ad::normal<float>({batch, n}, gen);
+  const auto Y = ad::uniform<float>({batch, n}, gen, -0.5f, 0.5f);
+  const auto W = ad::normal<float>({n, n}, gen, 0.0f, 0.03f, /*requires_grad=*/true);
+  const auto V = ad::normal<float>({n, n}, gen);
+  const auto loss = [&](const ad::Var<float>& w) { return ad::mean(ad::square(ad::tanh(ad::matmul(X, w)) - Y)); };
+  double f = 1e30, b = 1e30, h = 1e30;
+  for (int r = 0; r < reps + 1; ++r) {  // the first repetition warms up
+    const auto t0 = Clock::now();
+    ad::Var<float> l = loss(W);
+    const auto t1 = Clock::now();
+    std::vector<ad::Var<float>> g = ad::grad(l, {W});
+    const auto t2 = Clock::now();
+    g_sink = g[0].value().data()[0];
+    l = g[0] = {};
+    const auto t3 = Clock::now();
+    auto hv = ad::hvp<float>(loss, W, V);
+    const auto t4 = Clock::now();
+    g_sink = hv.product.value().data()[0];
+    if (r == 0) continue;
+    f = std::min(f, std::chrono::duration<double>(t1 - t0).count() * 1e3);
+    b = std::min(b, std::chrono::duration<double>(t2 - t1).count() * 1e3);
+    h = std::min(h, std::chrono::duration<double>(t4 - t3).count() * 1e3);
+  }
+  std::printf(
+      "{\"bench\":\"hvp\",\"framework\":\"tapeflow\",\"parameters\":%zu,\"batch\":%zu,\"reps\":%d,"
+      "\"ms_forward_min\":%.2f,\"ms_backward_min\":%.2f,\"ms_hvp_min\":%.2f,\"backward_passes\":%.2f,"
+      "\"hvp_over_forward_backward\":%.2f}\n",
+      n * n, batch, reps, f, b, h, (h - f) / b, h / (f + b));
+  std::fflush(stdout);
 }
 
 // ---- the chain on the tape -------------------------------------------------------------------
@@ -536,17 +580,17 @@ void set_threads(int threads) {
 // The --only list: known sections, as a set.
 std::set<std::string> parse_sections(const std::string& only) {
   std::set<std::string> sections;
-  const std::set<std::string> known{"sgemm", "tape", "l1", "mnist", "moons", "cnn"};
+  const std::set<std::string> known{"sgemm", "tape", "l1", "hvp", "mnist", "moons", "cnn"};
   std::stringstream list(only);
   for (std::string s; std::getline(list, s, ',');) {
-    if (!known.count(s)) throw CLI::ValidationError("--only", "unknown section '" + s + "' (sgemm, tape, l1, mnist, moons, cnn)");
+    if (!known.count(s)) throw CLI::ValidationError("--only", "unknown section '" + s + "' (sgemm, tape, l1, hvp, mnist, moons, cnn)");
     sections.insert(s);
   }
   return sections;
 }
 
 struct Settings {
-  std::string only = "sgemm,tape,l1,mnist,moons", data;
+  std::string only = "sgemm,tape,l1,hvp,mnist,moons", data;
   std::set<std::string> sections;
   int threads = 0, mnist_epochs = 4, moons_epochs = 2000, cnn_epochs = 3;
   bool dense_input = false, threads_given = false;
@@ -574,6 +618,7 @@ void run(Settings s) {
     bench_chain_plain(1000000, target_s, g_quick ? 1 : 3);
   }
   if (s.sections.count("l1")) bench_l1(1000000, g_quick ? 5 : 50, g_quick ? 1 : 5);
+  if (s.sections.count("hvp")) bench_hvp(g_quick ? 1 : 15);
 }
 
 }  // namespace
@@ -581,7 +626,7 @@ void run(Settings s) {
 int main(int argc, char** argv) {
   CLI::App app{"The seed workloads timed (see the comment at the top of benchmark.cpp)"};
   Settings s;
-  app.add_option("--only", s.only, "comma-separated sections: sgemm, tape, l1, mnist, moons, cnn")->capture_default_str();
+  app.add_option("--only", s.only, "comma-separated sections: sgemm, tape, l1, hvp, mnist, moons, cnn")->capture_default_str();
   app.add_flag("--quick", g_quick, "smoke run: few repetitions, 3000 MNIST rows, 1 epoch, 20 moons epochs");
   app.add_option("--data", s.data, "data directory (default: $TAPEFLOW_DATA, then the build tree's data/)");
   app.add_option("--threads", s.threads, "BLAS threads (default: TAPEFLOW_NUM_THREADS, else 1)")

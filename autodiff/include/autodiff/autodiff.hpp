@@ -1,4 +1,5 @@
-// The whole autodiff API: Var, the ops, backward/grad, gradcheck.
+// The whole autodiff API: Var, the ops, backward/grad, gradcheck, functional transforms (jvp,
+// hvp, jacobian, hessian), tensor creation, random tensors and .npy files.
 //
 //   #include <autodiff/autodiff.hpp>
 //   ad::Var<float> W(xt::xarray<float>{{1, -2}, {3, 4}}, true);
@@ -8,7 +9,11 @@
 
 #include "autodiff/activation.hpp"
 #include "autodiff/conv.hpp"
+#include "autodiff/creation.hpp"
+#include "autodiff/functional.hpp"
+#include "autodiff/generator.hpp"
 #include "autodiff/gradcheck.hpp"
+#include "autodiff/npy.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/threads.hpp"
 #include "autodiff/var.hpp"
