@@ -35,11 +35,12 @@ struct Max {
   template <class T>
   static T contiguous(const T* p, std::size_t n) {
     T m = p[0];
-    for (std::size_t i = 1; i < n; ++i) m = p[i] > m || m != m ? p[i] : m;  // NaN propagates
+    for (std::size_t i = 1; i < n; ++i) m = combine(m, p[i]);
     return m;
   }
+  // The larger, or b if it is NaN: once a NaN is taken nothing replaces it, so it propagates.
   template <class T>
-  static T combine(T a, T b) { return b > a || a != a ? b : a; }
+  static T combine(T a, T b) { return b > a || b != b ? b : a; }
 };
 
 // Reduces axes [first, last] (adjacent) of x, keeping them as length-1 axes.

@@ -10,6 +10,7 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -736,5 +737,594 @@ BOOST_AUTO_TEST_CASE(float_forward_matches_double) {
   V gd(xd, true);
   ad::backward(ad::sum(ad::logsumexp(gf, {-1})));
   ad::backward(ad::sum(ad::logsumexp(gd, {-1})));
+  test::check_close(to_double(gf.grad().value()), gd.grad().value(), 0, rtol);
+}
+
+// ---- helpers for the reductions of issue 13 ----------------------------------------------------
+
+namespace {
+
+const double nan_value = std::numeric_limits<double>::quiet_NaN();
+const double inf_value = std::numeric_limits<double>::infinity();
+
+Array loop_min(const Array& x, const std::vector<std::size_t>& axes) {
+  return loop_reduce(x, axes, inf_value, [](double acc, double v) { return std::min(acc, v); });
+}
+Array loop_prod(const Array& x, const std::vector<std::size_t>& axes) {
+  return loop_reduce(x, axes, 1.0, [](double acc, double v) { return acc * v; });
+}
+std::size_t group_count(const Array& x, const std::vector<std::size_t>& axes) {
+  std::size_t n = 1;
+  for (auto a : axes) n *= x.shape()[a];
+  return n;
+}
+// Two-pass variance: the mean first, then the squared deviations from it.
+Array loop_var(const Array& x, const std::vector<std::size_t>& axes, std::size_t ddof) {
+  const double n = static_cast<double>(group_count(x, axes));
+  const Array m = loop_sum(x, axes) / n;
+  Array dev2 = x;
+  for (std::size_t flat = 0; flat < x.size(); ++flat) {
+    const double d = x.data()[flat] - at_keepdims(m, unravel(flat, x.shape()));
+    dev2.data()[flat] = d * d;
+  }
+  return loop_sum(dev2, axes) / (n - static_cast<double>(ddof));
+}
+Array loop_pnorm(const Array& x, const std::vector<std::size_t>& axes, double p) {
+  if (p == inf_value) return loop_reduce(x, axes, 0.0, [](double acc, double v) { return std::max(acc, std::abs(v)); });
+  Array s = loop_reduce(x, axes, 0.0, [p](double acc, double v) { return acc + std::pow(std::abs(v), p); });
+  for (auto& e : s) e = std::pow(e, 1.0 / p);
+  return s;
+}
+
+// The Hessian of sum(f(x)) at x0 times v, through grad with create_graph and a second backward.
+Array hessian_times(const std::function<V(const V&)>& f, const Array& x0, const Array& v) {
+  V x = leaf(x0);
+  const V gx = ad::grad(ad::sum(f(x)), {x}, {.create_graph = true})[0];
+  ad::backward(ad::sum(gx * V(v)));
+  return test::grad_value(x);
+}
+
+// The axis sets every reduction is checked over on a (2, 3, 4) input.
+const std::vector<std::vector<std::size_t>> axis_cases{{0}, {1}, {2}, {0, 2}, {0, 1}, {1, 2}, {0, 1, 2}};
+
+// Row 0 of a 2-D array.
+Array first_row(const Array& a) {
+  Array r = xt::zeros<double>({a.shape()[1]});
+  std::copy_n(a.data(), a.shape()[1], r.data());
+  return r;
+}
+
+ad::Axes to_axes(const std::vector<std::size_t>& axes) { return ad::Axes(axes.begin(), axes.end()); }
+
+// reduce(x, axes, keepdims) against the loop reference, keepdims both ways and the same axes
+// negative.
+void check_against_loop(const std::function<V(const V&, const ad::Axes&, bool)>& reduce, const Array& x0,
+                        const std::function<Array(const Array&, const std::vector<std::size_t>&)>& reference,
+                        double rtol = 1e-12) {
+  const V x(x0);
+  for (const auto& axes : axis_cases) {
+    BOOST_TEST_CONTEXT("axes of size " << axes.size() << ", first " << axes[0]) {
+      const Array r = reference(x0, axes);
+      ad::Axes negative;
+      for (auto a : axes) negative.push_back(static_cast<std::ptrdiff_t>(a) - static_cast<std::ptrdiff_t>(x0.dimension()));
+      test::check_close(reduce(x, to_axes(axes), true).value(), r, 1e-12, rtol);
+      test::check_close(reduce(x, to_axes(axes), false).value(), reshaped(r, dropped(x0, axes)), 1e-12, rtol);
+      test::check_close(reduce(x, negative, false).value(), reshaped(r, dropped(x0, axes)), 1e-12, rtol);
+    }
+  }
+}
+
+}  // namespace
+
+// ---- min ---------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(min_forward_over_all_elements_and_axes) {
+  const Array x0 = distinct_array({2, 3, 4}, 20);
+  V x = leaf(x0);
+  V m = ad::min(x);
+  BOOST_TEST(shape_of(m) == "()");
+  BOOST_TEST(m.item() == *std::min_element(x0.begin(), x0.end()));
+  check_against_loop([](const V& v, const ad::Axes& ax, bool k) { return ad::min(v, ax, k); }, x0, loop_min);
+}
+
+BOOST_AUTO_TEST_CASE(min_gradient_goes_to_the_argmin_and_ties_split_evenly) {
+  const Array x0 = distinct_array({2, 3, 4}, 21);
+  {
+    V x = leaf(x0);
+    V y = ad::min(x, {1});
+    const Array seed{{1, 2, 3, 4}, {5, 6, 7, 8}};
+    ad::backward(y, V(seed));
+    const Array r = loop_min(x0, {1});
+    Array expected = Array::from_shape({2, 3, 4});
+    for (std::size_t flat = 0; flat < x0.size(); ++flat) {
+      const auto idx = unravel(flat, x0.shape());
+      expected.data()[flat] = x0.data()[flat] == at_keepdims(r, idx) ? seed(idx[0], idx[2]) : 0.0;
+    }
+    test::check_close(x.grad().value(), expected);
+  }
+  {
+    V x = leaf(Array{{1, -3, -3}, {2, 2, 2}, {-5, 0, -5}, {4, 1, 0}});
+    V m = ad::min(x, {-1});
+    test::check_close(m.value(), Array{-3, 2, -5, 0});
+    ad::backward(m, V(Array{1, 3, 2, 4}));
+    test::check_close(x.grad().value(), Array{{0, 0.5, 0.5}, {1, 1, 1}, {1, 0, 1}, {0, 0, 4}}, 1e-15, 1e-12);
+  }
+  {
+    V x = leaf(Array{{7, 1}, {1, 1}});
+    ad::backward(ad::min(x));
+    test::check_close(x.grad().value(), Array{{0, 1.0 / 3}, {1.0 / 3, 1.0 / 3}}, 1e-15, 1e-12);
+  }
+  auto f1 = [](const Inputs& in) { return ad::min(in[0]); };
+  auto f2 = [](const Inputs& in) { return ad::min(in[0], {1}); };
+  auto f3 = [](const Inputs& in) { return ad::min(in[0], {0, 2}, true); };
+  auto f4 = [](const Inputs& in) { return ad::min(in[0], {-1}); };
+  CHECK_GRADIENTS(f1, x0);
+  CHECK_GRADIENTS(f2, x0);
+  CHECK_GRADIENTS(f3, x0);
+  CHECK_GRADIENTS(f4, x0);
+}
+
+BOOST_AUTO_TEST_CASE(min_of_empty_input_throws) {
+  V x(Array::from_shape({0, 3}), true);
+  test::check_error<ad::ShapeError>([&] { ad::min(x); }, {"min", "(0, 3)"});
+}
+
+// ---- logsumexp over all elements ---------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(logsumexp_over_all_elements) {
+  const Array x0 = test::random_array({2, 3, 4}, 22);
+  V x = leaf(x0);
+  V y = ad::logsumexp(x);
+  BOOST_TEST(shape_of(y) == "()");
+  double s = 0;
+  for (double v : x0) s += std::exp(v);
+  BOOST_TEST(y.item() == std::log(s), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ad::logsumexp(V(Array(x0 + 900.0))).item() == std::log(s) + 900.0, boost::test_tools::tolerance(1e-12));
+  ad::backward(y);
+  test::check_close(x.grad().value(), Array(xt::exp(x0) / s), 1e-14, 1e-12);
+  auto f = [](const Inputs& in) { return ad::logsumexp(in[0]); };
+  CHECK_GRADIENTS(f, x0);
+}
+
+// ---- prod --------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(prod_forward_over_all_elements_and_axes) {
+  const Array x0 = test::random_array({2, 3, 4}, 23, 0.5, 1.5, 0.5);
+  V x = leaf(x0);
+  V p = ad::prod(x);
+  BOOST_TEST(shape_of(p) == "()");
+  BOOST_TEST(p.item() == std::accumulate(x0.begin(), x0.end(), 1.0, std::multiplies<>()), boost::test_tools::tolerance(1e-12));
+  check_against_loop([](const V& v, const ad::Axes& ax, bool k) { return ad::prod(v, ax, k); }, x0, loop_prod);
+  // The empty product is 1.
+  test::check_close(ad::prod(V(Array::from_shape({2, 0})), {1}).value(), Array{1, 1});
+}
+
+BOOST_AUTO_TEST_CASE(prod_gradients_away_from_zero) {
+  const Array x0 = test::random_array({2, 3, 4}, 24, -1.5, 1.5, 0.3);
+  {
+    // Gradient by value: prod / x for each element of each group.
+    V x = leaf(x0);
+    ad::backward(ad::sum(ad::prod(x, {-1})));
+    const Array r = loop_prod(x0, {2});
+    Array expected = Array::from_shape({2, 3, 4});
+    for (std::size_t flat = 0; flat < x0.size(); ++flat) {
+      expected.data()[flat] = at_keepdims(r, unravel(flat, x0.shape())) / x0.data()[flat];
+    }
+    test::check_close(x.grad().value(), expected, 1e-14, 1e-12);
+  }
+  auto f1 = [](const Inputs& in) { return ad::prod(in[0]); };
+  auto f2 = [](const Inputs& in) { return ad::prod(in[0], {1}); };
+  auto f3 = [](const Inputs& in) { return ad::prod(in[0], {0, 2}, true); };
+  auto f4 = [](const Inputs& in) { return ad::prod(in[0], {-1}, false); };
+  auto f5 = [](const Inputs& in) { return ad::prod(in[0], {-3, -2}, true) * 2.0; };
+  CHECK_GRADIENTS(f1, x0);
+  CHECK_GRADIENTS(f2, x0);
+  CHECK_GRADIENTS(f3, x0);
+  CHECK_GRADIENTS(f4, x0);
+  CHECK_GRADIENTS(f5, x0);
+}
+
+BOOST_AUTO_TEST_CASE(prod_gradient_with_zeros_is_exact) {
+  ad::DetectAnomalyGuard anomaly(true);  // no NaN or Inf anywhere, forward or backward
+  {
+    // One zero: its gradient is the product of the others, every other gradient 0.
+    V x = leaf(Array{2, 0, 3});
+    V p = ad::prod(x);
+    BOOST_TEST(p.item() == 0.0);
+    ad::backward(p);
+    test::check_close(x.grad().value(), Array{0, 6, 0});
+  }
+  {
+    // Per row: one zero, two zeros (all 0), none (prod / x).
+    V x = leaf(Array{{2, 0, 3}, {0, 0, 5}, {1, 2, 4}});
+    V p = ad::prod(x, {-1});
+    test::check_close(p.value(), Array{0, 0, 8});
+    ad::backward(p, V(Array{1, 1, 0.5}));
+    test::check_close(x.grad().value(), Array{{0, 6, 0}, {0, 0, 0}, {4, 2, 1}});
+  }
+  {
+    // Along axis 0 with keepdims: column 0 has one zero, column 1 two.
+    V x = leaf(Array{{0, 0}, {3, 0}, {-2, 7}});
+    V p = ad::prod(x, {0}, true);
+    BOOST_TEST(shape_of(p) == "(1, 2)");
+    ad::backward(ad::sum(p));
+    test::check_close(x.grad().value(), Array{{-6, 0}, {0, 0}, {0, 0}});
+  }
+  // Second order, by value: the Hessian of prod has H[i][j] = product of x[k] over k != i, j.
+  // At (2, 0, 3): H = [[0, 3, 0], [3, 0, 2], [0, 2, 0]]; times v = (1, 2, 3): (6, 9, 4).
+  const auto prod_all = [](const V& v) { return ad::prod(v); };
+  test::check_close(hessian_times(prod_all, Array{2, 0, 3}, Array{1, 2, 3}), Array{6, 9, 4});
+  // At (0, 0, 5): H[0][1] = 5, all else 0; times (1, 2, 3): (10, 5, 0).
+  test::check_close(hessian_times(prod_all, Array{0, 0, 5}, Array{1, 2, 3}), Array{10, 5, 0});
+  // Three zeros: the Hessian is 0.
+  test::check_close(hessian_times(prod_all, Array{0, 0, 0}, Array{1, 2, 3}), Array{0, 0, 0});
+  // Per row of a 2-D input, axis 1: rows (2, 0, 3) and (1, 2, 4) (H = [[0, 4, 2], [4, 0, 1], [2, 1, 0]]).
+  const auto prod_rows = [](const V& v) { return ad::prod(v, {1}); };
+  test::check_close(hessian_times(prod_rows, Array{{2, 0, 3}, {1, 2, 4}}, Array{{1, 2, 3}, {1, 2, 3}}),
+                    Array{{6, 9, 4}, {14, 7, 4}});
+}
+
+// ---- var and std -------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(var_and_std_forward) {
+  const Array x0 = test::random_array({2, 3, 4}, 25);
+  V x = leaf(x0);
+  // Over all elements, default ddof 0 (numpy), and ddof 1 (PyTorch's default).
+  const std::vector<std::size_t> all{0, 1, 2};
+  BOOST_TEST(shape_of(ad::var(x)) == "()");
+  BOOST_TEST(ad::var(x).item() == loop_var(x0, all, 0)(0, 0, 0), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ad::var(x, 1).item() == loop_var(x0, all, 1)(0, 0, 0), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ad::std(x).item() == std::sqrt(loop_var(x0, all, 0)(0, 0, 0)), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ad::std(x, 1).item() == std::sqrt(loop_var(x0, all, 1)(0, 0, 0)), boost::test_tools::tolerance(1e-12));
+  for (std::size_t ddof : {0, 1}) {
+    BOOST_TEST_CONTEXT("ddof " << ddof) {
+      check_against_loop([ddof](const V& v, const ad::Axes& ax, bool k) { return ad::var(v, ax, ddof, k); }, x0,
+                         [ddof](const Array& a, const std::vector<std::size_t>& ax) { return loop_var(a, ax, ddof); });
+      check_against_loop([ddof](const V& v, const ad::Axes& ax, bool k) { return ad::std(v, ax, ddof, k); }, x0,
+                         [ddof](const Array& a, const std::vector<std::size_t>& ax) {
+                           return Array(xt::sqrt(loop_var(a, ax, ddof)));
+                         });
+    }
+  }
+  // Braced axes are axes, not ddof.
+  BOOST_TEST(shape_of(ad::var(x, {1})) == "(2, 4)");
+  BOOST_TEST(shape_of(ad::std(x, {1})) == "(2, 4)");
+  BOOST_TEST(shape_of(ad::var(x, {0, 2}, 1, true)) == "(1, 3, 1)");
+  // A closed form: var(1, 2, 3, 4) = 1.25, with ddof 1: 5/3.
+  BOOST_TEST(ad::var(V(Array{1, 2, 3, 4})).item() == 1.25, boost::test_tools::tolerance(1e-15));
+  BOOST_TEST(ad::var(V(Array{1, 2, 3, 4}), 1).item() == 5.0 / 3, boost::test_tools::tolerance(1e-15));
+  BOOST_TEST(ad::std(V(Array{2, 4, 4, 4, 5, 5, 7, 9})).item() == 2.0, boost::test_tools::tolerance(1e-15));
+}
+
+BOOST_AUTO_TEST_CASE(var_and_std_gradients) {
+  const Array x0 = test::random_array({2, 3, 4}, 26);
+  {
+    // d var / dx = 2 (x - mean) / (n - ddof) along each group.
+    V x = leaf(x0);
+    ad::backward(ad::sum(ad::var(x, {-1}, 1)));
+    const Array m = loop_sum(x0, {2}) / 4.0;
+    Array expected = Array::from_shape({2, 3, 4});
+    for (std::size_t flat = 0; flat < x0.size(); ++flat) {
+      expected.data()[flat] = 2 * (x0.data()[flat] - at_keepdims(m, unravel(flat, x0.shape()))) / 3.0;
+    }
+    test::check_close(x.grad().value(), expected, 1e-14, 1e-12);
+  }
+  auto v1 = [](const Inputs& in) { return ad::var(in[0]); };
+  auto v2 = [](const Inputs& in) { return ad::var(in[0], {1}, 1); };
+  auto v3 = [](const Inputs& in) { return ad::var(in[0], {0, 2}, 0, true); };
+  auto v4 = [](const Inputs& in) { return ad::var(in[0], {-1}, 2, false); };
+  auto s1 = [](const Inputs& in) { return ad::std(in[0], 1); };
+  auto s2 = [](const Inputs& in) { return ad::std(in[0], {1}); };
+  auto s3 = [](const Inputs& in) { return ad::std(in[0], {-3, -1}, 1, true); };
+  CHECK_GRADIENTS(v1, x0);
+  CHECK_GRADIENTS(v2, x0);
+  CHECK_GRADIENTS(v3, x0);
+  CHECK_GRADIENTS(v4, x0);
+  CHECK_GRADIENTS(s1, x0);
+  CHECK_GRADIENTS(s2, x0);
+  CHECK_GRADIENTS(s3, x0);
+}
+
+BOOST_AUTO_TEST_CASE(std_gradient_at_zero_spread_is_zero) {
+  // Row 0 is constant (zero spread): its gradient is 0, not NaN, at first and second order.
+  const Array x0{{1.5, 1.5, 1.5}, {1, 2, 4}};
+  const auto f = [](const V& v) { return ad::std(v, {1}); };
+  V x = leaf(x0);
+  ad::backward(ad::sum(f(x)));
+  const Array g = test::grad_value(x);
+  BOOST_TEST(all_finite(g));
+  test::check_close(first_row(g), Array{0, 0, 0});
+  const Array h = hessian_times(f, x0, Array{{1, 2, 3}, {1, -1, 2}});
+  BOOST_TEST(all_finite(h));
+  test::check_close(first_row(h), Array{0, 0, 0});
+  // var there is smooth: gradient 0 as well.
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::var(v, {1}); }, x0),
+                    Array{{0, 0, 0}, {2 * (1 - 7.0 / 3) / 3, 2 * (2 - 7.0 / 3) / 3, 2 * (4 - 7.0 / 3) / 3}}, 1e-15,
+                    1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(var_and_std_ddof_too_large_throws) {
+  V x = leaf(test::random_array({2, 3}, 27));
+  test::check_error<ad::ValueError>([&] { ad::var(x, {1}, 3); }, {"var", "ddof 3", "3"});
+  test::check_error<ad::ValueError>([&] { ad::var(x, 6); }, {"var", "ddof 6", "6"});
+  test::check_error<ad::ValueError>([&] { ad::std(x, {0}, 2); }, {"std", "ddof 2", "2"});
+  test::check_error<ad::ValueError>([&] { ad::std(x, 7); }, {"std", "ddof 7", "6"});
+  // An empty reduction has no variance even with ddof 0.
+  test::check_error<ad::ValueError>([&] { ad::var(V(Array::from_shape({2, 0})), {1}); }, {"var", "ddof 0", "0"});
+}
+
+// ---- norm --------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(norm_forward_for_p_1_2_inf) {
+  const Array x0 = test::random_array({2, 3, 4}, 28);
+  V x = leaf(x0);
+  for (double p : {1.0, 2.0, inf_value}) {
+    BOOST_TEST_CONTEXT("p = " << p) {
+      BOOST_TEST(shape_of(ad::norm(x, p)) == "()");
+      BOOST_TEST(ad::norm(x, p).item() == loop_pnorm(x0, {0, 1, 2}, p)(0, 0, 0), boost::test_tools::tolerance(1e-12));
+      check_against_loop([p](const V& v, const ad::Axes& ax, bool k) { return ad::norm(v, p, ax, k); }, x0,
+                         [p](const Array& a, const std::vector<std::size_t>& ax) { return loop_pnorm(a, ax, p); });
+    }
+  }
+  const V v(Array{{3, -4}, {0, 0}, {-1, 0.5}});
+  test::check_close(ad::norm(v, 2, {1}).value(), Array{5, 0, std::sqrt(1.25)}, 1e-15, 1e-15);
+  test::check_close(ad::norm(v, 1, {-1}).value(), Array{7, 0, 1.5});
+  test::check_close(ad::norm(v, inf_value, {1}, true).value(), test::column({4, 0, 1}));
+  // l1_norm and l2_norm are norm(x, 1) and norm(x, 2).
+  BOOST_TEST(ad::l1_norm(x).item() == ad::norm(x, 1).item(), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(ad::l2_norm(x).item() == ad::norm(x, 2).item(), boost::test_tools::tolerance(1e-15));
+}
+
+BOOST_AUTO_TEST_CASE(norm_gradients) {
+  const Array x0 = distinct_array({2, 3, 4}, 29);  // distinct |x|, all at least 0.15 from 0
+  {
+    // Gradients by value along the last axis: sign(x), x / norm, and the max-|x| element's sign.
+    const Array n2 = loop_pnorm(x0, {2}, 2), ninf = loop_pnorm(x0, {2}, inf_value);
+    const Array g1 = test::grad_of_sum([](const V& v) { return ad::norm(v, 1, {-1}); }, x0);
+    const Array g2 = test::grad_of_sum([](const V& v) { return ad::norm(v, 2, {-1}); }, x0);
+    const Array ginf = test::grad_of_sum([](const V& v) { return ad::norm(v, inf_value, {-1}); }, x0);
+    for (std::size_t flat = 0; flat < x0.size(); ++flat) {
+      const auto idx = unravel(flat, x0.shape());
+      const double xv = x0.data()[flat], s = xv > 0 ? 1.0 : -1.0;
+      BOOST_TEST(g1.data()[flat] == s);
+      BOOST_TEST(g2.data()[flat] == xv / at_keepdims(n2, idx), boost::test_tools::tolerance(1e-12));
+      BOOST_TEST(ginf.data()[flat] == (std::abs(xv) == at_keepdims(ninf, idx) ? s : 0.0));
+    }
+  }
+  for (double p : {1.0, 2.0, inf_value}) {
+    BOOST_TEST_CONTEXT("p = " << p) {
+      auto f1 = [p](const Inputs& in) { return ad::norm(in[0], p); };
+      auto f2 = [p](const Inputs& in) { return ad::norm(in[0], p, {1}); };
+      auto f3 = [p](const Inputs& in) { return ad::norm(in[0], p, {0, 2}, true); };
+      auto f4 = [p](const Inputs& in) { return ad::norm(in[0], p, {-1}, false); };
+      CHECK_GRADIENTS(f1, x0);
+      CHECK_GRADIENTS(f2, x0);
+      CHECK_GRADIENTS(f3, x0);
+      CHECK_GRADIENTS(f4, x0);
+    }
+  }
+  auto l2 = [](const Inputs& in) { return ad::l2_norm(in[0]); };
+  CHECK_GRADIENTS(l2, x0);
+}
+
+BOOST_AUTO_TEST_CASE(norm_subgradients_at_kinks) {
+  // p = 1: sign(0) = 0. p = inf: a tie of |x| (of either sign) splits the gradient evenly.
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::norm(v, 1); }, Array{-2, 0, 3}), Array{-1, 0, 1});
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::norm(v, inf_value); }, Array{3, -3, 1}),
+                    Array{0.5, -0.5, 0});
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::norm(v, inf_value, {1}); },
+                                      Array{{2, -2, 2}, {1, 4, 0}}),
+                    Array{{1.0 / 3, -1.0 / 3, 1.0 / 3}, {0, 1, 0}}, 1e-15, 1e-12);
+  // p = 2 at a zero group: gradient 0, and l2_norm of zeros too.
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::norm(v, 2); }, Array{0, 0}), Array{0, 0});
+  test::check_close(test::grad_of_sum([](const V& v) { return ad::l2_norm(v); }, Array{{0, 0}, {0, 0}}),
+                    Array{{0, 0}, {0, 0}});
+}
+
+BOOST_AUTO_TEST_CASE(group_lasso_gradient_is_zero_at_zero_rows_at_every_order) {
+  ad::DetectAnomalyGuard anomaly(true);  // no NaN or Inf anywhere, forward or backward
+  // Rows 0 and 2 are all zeros; row 1 is (3, 4), norm 5.
+  const Array w0{{0, 0}, {3, 4}, {0, 0}};
+  const auto lasso = [](const V& w) { return ad::sum(ad::norm(w, 2, {1})); };
+  V w = leaf(w0);
+  V loss = lasso(w);
+  BOOST_TEST(loss.item() == 5.0);
+  ad::backward(loss);
+  test::check_close(test::grad_value(w), Array{{0, 0}, {0.6, 0.8}, {0, 0}}, 1e-15, 1e-15);
+  // Second order: the Hessian of a nonzero row is (I - u u^T) / n with u = x / n, here
+  // [[0.128, -0.096], [-0.096, 0.072]]; at the zero rows 0.
+  const Array h = hessian_times(lasso, w0, Array{{1, 2}, {1, 2}, {-3, 5}});
+  test::check_close(h, Array{{0, 0}, {-0.064, 0.048}, {0, 0}}, 1e-15, 1e-12);
+  // Third order through the second derivative stays finite as well.
+  V w3 = leaf(w0);
+  const V g = ad::grad(lasso(w3), {w3}, {.create_graph = true})[0];
+  const V gg = ad::grad(ad::sum(g * V(Array{{1, 2}, {1, 2}, {-3, 5}})), {w3}, {.create_graph = true})[0];
+  ad::backward(ad::sum(gg * gg));
+  BOOST_TEST(all_finite(test::grad_value(w3)));
+  test::check_close(first_row(test::grad_value(w3)), Array{0, 0});
+  // Gradients away from zero rows, both orders.
+  auto f = [](const Inputs& in) { return ad::sum(ad::norm(in[0], 2, {1})); };
+  CHECK_GRADIENTS(f, test::random_array({4, 3}, 30));
+}
+
+// ---- cumsum ------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(cumsum_forward_and_gradients) {
+  const Array x0 = test::random_array({2, 3, 4}, 31);
+  V x = leaf(x0);
+  for (std::ptrdiff_t axis = -3; axis < 3; ++axis) {
+    BOOST_TEST_CONTEXT("axis " << axis) {
+      const std::size_t a = static_cast<std::size_t>(axis < 0 ? axis + 3 : axis);
+      Array ref = x0;
+      for (std::size_t flat = 0; flat < x0.size(); ++flat) {
+        auto idx = unravel(flat, x0.shape());
+        if (idx[a] == 0) continue;
+        --idx[a];
+        ref.data()[flat] = x0.data()[flat] + ref.element(idx.begin(), idx.end());  // row-major order: idx done
+      }
+      V y = ad::cumsum(x, axis);
+      BOOST_TEST(shape_of(y) == "(2, 3, 4)");
+      test::check_close(y.value(), ref, 1e-14, 1e-12);
+    }
+  }
+  test::check_close(ad::cumsum(V(Array{1, 2, 3, 4}), 0).value(), Array{1, 3, 6, 10});
+  test::check_close(ad::cumsum(V(Array{{1, 2}, {3, 4}}), 0).value(), Array{{1, 2}, {4, 6}});
+  test::check_close(ad::cumsum(V(Array{{1, 2}, {3, 4}}), -1).value(), Array{{1, 3}, {3, 7}});
+  // The gradient is the reverse running sum of the seed.
+  V v = leaf(Array{{1, 2, 3}, {4, 5, 6}});
+  ad::backward(ad::cumsum(v, 1), V(Array{{1, 10, 100}, {2, 20, 200}}));
+  test::check_close(v.grad().value(), Array{{111, 110, 100}, {222, 220, 200}});
+  v.zero_grad();
+  ad::backward(ad::cumsum(v, 0), V(Array{{1, 10, 100}, {2, 20, 200}}));
+  test::check_close(v.grad().value(), Array{{3, 30, 300}, {2, 20, 200}});
+
+  auto f1 = [](const Inputs& in) { return ad::cumsum(in[0], 1); };
+  auto f2 = [](const Inputs& in) { return ad::square(ad::cumsum(in[0], -1)); };  // nonzero second order
+  auto f3 = [](const Inputs& in) { return ad::cumsum(ad::cumsum(in[0], 0) * in[0], 2); };
+  CHECK_GRADIENTS(f1, x0);
+  CHECK_GRADIENTS(f2, x0);
+  CHECK_GRADIENTS(f3, x0);
+}
+
+// ---- argmax, argmin ----------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(argmax_and_argmin_values) {
+  using Index = xt::xarray<std::size_t>;
+  const V x(Array{{1, 5, 5, -2}, {7, 0, 7, -2}, {3, 3, 3, 3}});
+  BOOST_CHECK(ad::argmax(x, 1) == (Index{1, 0, 0}));  // ties: the first occurrence
+  BOOST_CHECK(ad::argmin(x, 1) == (Index{3, 3, 0}));
+  BOOST_CHECK(ad::argmax(x, -1) == (Index{1, 0, 0}));
+  BOOST_CHECK(ad::argmax(x, 0) == (Index{1, 0, 1, 2}));
+  BOOST_CHECK(ad::argmin(x, -2) == (Index{0, 1, 2, 0}));
+  const Index k = ad::argmax(x, 0, true);
+  BOOST_TEST(ad::shape_str(k.shape()) == "(1, 4)");
+  BOOST_CHECK(k == (Index{{1, 0, 1, 2}}));
+  BOOST_TEST(ad::shape_str(ad::argmin(x, 1, true).shape()) == "(3, 1)");
+  BOOST_TEST(ad::argmax(x) == 4u);  // the first 7, flat index 4
+  BOOST_TEST(ad::argmin(x) == 3u);  // the first -2
+  // A NaN counts as the extreme for both, the first NaN winning.
+  const V n(Array{{1, nan_value, 9, nan_value}, {4, 2, 8, 0}});
+  BOOST_CHECK(ad::argmax(n, 1) == (Index{1, 2}));
+  BOOST_CHECK(ad::argmin(n, 1) == (Index{1, 3}));
+  BOOST_CHECK(ad::argmax(n, 0) == (Index{1, 0, 0, 0}));
+  BOOST_TEST(ad::argmax(n) == 1u);
+  BOOST_TEST(ad::argmin(n) == 1u);
+  // 3-D, middle axis, against a loop; and float.
+  const Array z0 = distinct_array({2, 3, 4}, 32);
+  const Index am = ad::argmax(V(z0), 1);
+  for (std::size_t i = 0; i < 2; ++i)
+    for (std::size_t j = 0; j < 4; ++j) {
+      std::size_t best = 0;
+      for (std::size_t m = 1; m < 3; ++m) best = z0(i, m, j) > z0(i, best, j) ? m : best;
+      BOOST_TEST(am(i, j) == best);
+    }
+  BOOST_CHECK(ad::argmin(ad::Var<float>(ArrayF{{2, -1, -1}, {0, 0, 5}}), 1) == (Index{1, 0}));
+  BOOST_TEST(ad::argmax(ad::Var<float>(ArrayF{2, 8, 8})) == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(argmax_errors) {
+  const V x(test::random_array({2, 3}, 33));
+  test::check_error<ad::ShapeError>([&] { ad::argmax(x, 2); }, {"argmax", "axis 2"});
+  test::check_error<ad::ShapeError>([&] { ad::argmin(x, -3); }, {"argmin", "axis -3"});
+  test::check_error<ad::ShapeError>([&] { ad::argmax(V(Array::from_shape({2, 0})), 1); }, {"argmax", "(2, 0)"});
+  test::check_error<ad::ShapeError>([&] { ad::argmin(V(Array::from_shape({0}))); }, {"argmin", "(0,)"});
+}
+
+// ---- NaN propagation, errors, float ------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(nan_propagates_through_the_new_reductions) {
+  const V x(Array{{1, nan_value, 3}, {4, 5, 6}});
+  const std::vector<std::pair<std::string, std::function<V(const V&)>>> cases{
+      {"min", [](const V& v) { return ad::min(v, {1}); }},
+      {"prod", [](const V& v) { return ad::prod(v, {1}); }},
+      {"var", [](const V& v) { return ad::var(v, {1}); }},
+      {"std", [](const V& v) { return ad::std(v, {1}); }},
+      {"norm 1", [](const V& v) { return ad::norm(v, 1, {1}); }},
+      {"norm 2", [](const V& v) { return ad::norm(v, 2, {1}); }},
+      {"norm inf", [](const V& v) { return ad::norm(v, inf_value, {1}); }},
+      {"logsumexp", [](const V& v) { return ad::logsumexp(v, {1}); }},
+  };
+  for (const auto& [name, f] : cases) {
+    BOOST_TEST_CONTEXT(name) {
+      const Array r = f(x).value();
+      BOOST_TEST(std::isnan(r(0)));
+      BOOST_TEST(!std::isnan(r(1)));
+    }
+  }
+  BOOST_TEST(std::isnan(ad::min(x).item()));
+  BOOST_TEST(std::isnan(ad::prod(x).item()));
+  BOOST_TEST(std::isnan(ad::var(x).item()));
+  BOOST_TEST(std::isnan(ad::norm(x, 2).item()));
+  BOOST_TEST(std::isnan(ad::norm(x, inf_value).item()));
+  const Array c = ad::cumsum(x, 1).value();
+  BOOST_TEST((c(0, 0) == 1 && std::isnan(c(0, 1)) && std::isnan(c(0, 2)) && c(1, 2) == 15));
+}
+
+BOOST_AUTO_TEST_CASE(new_reductions_reject_bad_axes_and_arguments) {
+  V x = leaf(test::random_array({2, 3, 4}, 34));
+  for (std::ptrdiff_t bad : {3, -4}) {
+    BOOST_TEST_CONTEXT("axis " << bad) {
+      const std::string axis = "axis " + std::to_string(bad);
+      test::check_error<ad::ShapeError>([&] { ad::min(x, {bad}); }, {"min", axis});
+      test::check_error<ad::ShapeError>([&] { ad::prod(x, {0, bad}); }, {"prod", axis});
+      test::check_error<ad::ShapeError>([&] { ad::var(x, {bad}); }, {"var", axis});
+      test::check_error<ad::ShapeError>([&] { ad::std(x, {bad}, 1); }, {"std", axis});
+      test::check_error<ad::ShapeError>([&] { ad::norm(x, 2, {bad}); }, {"norm", axis});
+      test::check_error<ad::ShapeError>([&] { ad::cumsum(x, bad); }, {"cumsum", axis});
+    }
+  }
+  test::check_error<ad::ShapeError>([&] { ad::min(x, {0, -3}); }, {"min", "repeated"});
+  test::check_error<ad::ShapeError>([&] { ad::prod(x, {1, 1}); }, {"prod", "repeated"});
+  test::check_error<ad::ShapeError>([&] { ad::var(x, {2, -1}); }, {"var", "repeated"});
+  test::check_error<ad::ShapeError>([&] { ad::std(x, {0, 2, 0}); }, {"std", "repeated"});
+  test::check_error<ad::ShapeError>([&] { ad::norm(x, 1, {-2, 1}); }, {"norm", "repeated"});
+  for (double p : {0.0, 3.0, 0.5, -inf_value, nan_value}) {
+    BOOST_TEST_CONTEXT("p = " << p) {
+      std::ostringstream value;
+      value << "p = " << p;
+      test::check_error<ad::ValueError>([&] { ad::norm(x, p); }, {"norm", value.str()});
+      test::check_error<ad::ValueError>([&] { ad::norm(x, p, {1}, true); }, {"norm", value.str()});
+    }
+  }
+  test::check_error<ad::ShapeError>([&] { ad::norm(V(Array::from_shape({0, 2})), inf_value); }, {"norm", "(0, 2)"});
+}
+
+BOOST_AUTO_TEST_CASE(new_reductions_float_forward_matches_double) {
+  const ArrayF xf = xt::cast<float>(test::random_array({5, 257}, 35));
+  const Array xd = to_double(xf);
+  const ArrayF pf = xt::cast<float>(test::positive_array({5, 7}, 36, 0.8, 1.25));
+  const Array pd = to_double(pf);
+  const ad::Var<float> vf(xf), vpf(pf);
+  const V vd(xd), vpd(pd);
+  const double rtol = 1e-5;
+  auto same = [&](const ad::Var<float>& f, const V& d) { test::check_close(to_double(f.value()), d.value(), 0, rtol); };
+  same(ad::min(vf, {1}), ad::min(vd, {1}));
+  same(ad::min(vf), ad::min(vd));
+  same(ad::logsumexp(vf), ad::logsumexp(vd));
+  same(ad::prod(vpf, {1}), ad::prod(vpd, {1}));
+  same(ad::prod(vpf, {0}, true), ad::prod(vpd, {0}, true));
+  same(ad::var(vf, {1}), ad::var(vd, {1}));
+  same(ad::var(vf, 1), ad::var(vd, 1));
+  same(ad::std(vf, {-1}, 1), ad::std(vd, {-1}, 1));
+  same(ad::std(vf), ad::std(vd));
+  for (double p : {1.0, 2.0, inf_value}) {
+    same(ad::norm(vf, p, {1}), ad::norm(vd, p, {1}));
+    same(ad::norm(vf, p), ad::norm(vd, p));
+  }
+  // Running sums of mixed signs cancel: compare against the scale of the row's absolute sums.
+  const Array cd = ad::cumsum(vd, 1).value();
+  const Array cf = to_double(ad::cumsum(vf, 1).value());
+  const Array scale = ad::cumsum(ad::abs(vd), 1).value();
+  for (std::size_t i = 0; i < cd.size(); ++i) {
+    BOOST_TEST(std::abs(cf.data()[i] - cd.data()[i]) <= rtol * scale.data()[i]);
+  }
+  BOOST_CHECK(ad::argmax(vf, 1) == ad::argmax(vd, 1));
+  BOOST_CHECK(ad::argmin(vf, 0) == ad::argmin(vd, 0));
+
+  // Gradients of float prod and group-lasso norm against double.
+  ad::Var<float> gf(pf, true);
+  V gd(pd, true);
+  ad::backward(ad::sum(ad::prod(gf, {1})) + ad::sum(ad::norm(gf, 2, {0})));
+  ad::backward(ad::sum(ad::prod(gd, {1})) + ad::sum(ad::norm(gd, 2, {0})));
   test::check_close(to_double(gf.grad().value()), gd.grad().value(), 0, rtol);
 }

@@ -32,4 +32,7 @@ template <class T> Var<T> matmul_flags(const Var<T>& a, const Var<T>& b, bool ta
 template <class T> Var<T> sum_axes(const Var<T>& x, const std::vector<std::size_t>& axes, bool keepdims);
 template <class T> Var<T> max_axes(const Var<T>& x, const std::vector<std::size_t>& axes, bool keepdims);
 
+// norms.cpp: sqrt(sum x^2) over sorted, unique, non-negative axes, with gradient 0 at a zero group.
+template <class T> Var<T> l2_norm_axes(const Var<T>& x, const std::vector<std::size_t>& axes, bool keepdims);
+
 }  // namespace ad

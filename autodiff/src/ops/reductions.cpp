@@ -1,4 +1,4 @@
-// Reductions: sum, mean, max, logsumexp, softmax, norms; sums and maxima over axes.
+// Reductions: sum, mean, max, min, logsumexp, softmax, l1/l2 norms; sums and maxima over axes.
 
 #include <algorithm>
 #include <cmath>
@@ -126,7 +126,32 @@ Var<T> l1_norm(const Var<T>& x) {
 
 template <class T>
 Var<T> l2_norm(const Var<T>& x) {
-  return sqrt(sum(square(x)));
+  return l2_norm_axes(x, all_axes(x.dim()), false);
+}
+
+// ---- min, logsumexp over all elements --------------------------------------------------------
+
+// min(x) = -max(-x): the same tie splitting and NaN propagation as max.
+template <class T>
+Var<T> min_axes(const Var<T>& x, const std::vector<std::size_t>& axes, bool keepdims) {
+  if (x.size() == 0) throw ShapeError("min: empty input of shape " + shape_str(x.shape()));
+  return -max_axes(-x, axes, keepdims);
+}
+
+template <class T>
+Var<T> min(const Var<T>& x) {
+  return min_axes(x, all_axes(x.dim()), false);
+}
+
+template <class T>
+Var<T> min(const Var<T>& x, const Axes& axes, bool keepdims) {
+  return min_axes(x, normalize_axes("min", axes, x.dim()), keepdims);
+}
+
+template <class T>
+Var<T> logsumexp(const Var<T>& x) {
+  const auto all = all_axes(x.dim());
+  return logsumexp(x, Axes(all.begin(), all.end()), false);
 }
 
 // ---- explicit instantiation for float and double ---------------------------------------------
@@ -144,7 +169,10 @@ Var<T> l2_norm(const Var<T>& x) {
   template Var<T> l1_norm(const Var<T>&);                                                                      \
   template Var<T> l2_norm(const Var<T>&);                                                                      \
   template Var<T> sum_axes(const Var<T>&, const std::vector<std::size_t>&, bool);                              \
-  template Var<T> max_axes(const Var<T>&, const std::vector<std::size_t>&, bool);
+  template Var<T> max_axes(const Var<T>&, const std::vector<std::size_t>&, bool);                              \
+  template Var<T> min(const Var<T>&);                                                                          \
+  template Var<T> min(const Var<T>&, const Axes&, bool);                                                       \
+  template Var<T> logsumexp(const Var<T>&);
 AD_INSTANTIATE(float)
 AD_INSTANTIATE(double)
 #undef AD_INSTANTIATE
