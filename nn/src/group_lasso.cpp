@@ -12,7 +12,6 @@
 #include "groups.hpp"
 #include "l1_term.hpp"
 #include "nn/regularizers.hpp"
-#include "safe_norm.hpp"
 
 namespace nn {
 
@@ -40,12 +39,13 @@ class GroupLassoTerm : public ProximalTerm {
   }
 
  private:
+  // ad::norm(·, 2) has gradient 0 at an all-zero group and finite second derivatives there.
   template <class T>
   ad::Var<T> penalty(const ad::Var<T>& w) const {
     const auto& shape = w.shape();
     const auto layout = detail::group_layout("nn::" + who_, {shape.data(), shape.size()}, groups_);
     const double weight = group_ * std::sqrt(static_cast<double>(layout.group_size()));
-    ad::Var<T> total = static_cast<T>(weight) * ad::sum(detail::safe_l2_norm(w, layout.reduced_axes(w.dim())));
+    ad::Var<T> total = static_cast<T>(weight) * ad::sum(ad::norm(w, 2.0, layout.reduced_axes(w.dim())));
     return l1_ > 0 ? detail::l1_value(w, l1_) + total : total;
   }
   template <class T>

@@ -17,7 +17,6 @@
 
 #include "check.hpp"
 #include "nn/regularizers.hpp"
-#include "safe_norm.hpp"
 
 namespace nn {
 
@@ -33,7 +32,8 @@ ad::Var<T> orthogonal_penalty(const ad::Var<T>& w, double factor, bool rows, con
     throw std::invalid_argument("nn::" + who + ": needs at least 2 " + (rows ? "rows" : "columns") +
                                 " to compare, got shape " + ad::shape_str(w.shape()));
   }
-  const ad::Var<T> norms = detail::safe_l2_norm(w, {rows ? 1 : 0}, /*keepdims=*/true);
+  // ad::norm(·, 2) is zero-safe (gradient 0 at a zero row), so a zero row stays finite throughout.
+  const ad::Var<T> norms = ad::norm(w, 2.0, {rows ? 1 : 0}, /*keepdims=*/true);
   const ad::Var<T> unit = w / ad::maximum(norms, ad::Var<T>::scalar(T(1e-7)));
   const ad::Var<T> gram = rows ? ad::matmul(unit, unit, false, true) : ad::matmul(unit, unit, true, false);
   const ad::Var<T> off_diagonal(xt::xarray<T>(T(1) - xt::eye<T>(size)));

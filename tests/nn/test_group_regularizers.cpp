@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <span>
 #include <string>
 #include <utility>
@@ -216,6 +217,55 @@ BOOST_AUTO_TEST_CASE(adam_metric_prox_satisfies_its_optimality_condition) {
   const Array same{{1.0, 1.0, 1.0}};
   test::check_close(proxed(nn::GroupLasso(lambda), Array{{3.0, 0.0, 4.0}}, {0.1, same.data(), 0.0}),
                     Array{{3.0 * (1 - 0.1 * c / 5), 0.0, 4.0 * (1 - 0.1 * c / 5)}}, 1e-15, 1e-13);
+}
+
+namespace {
+
+// u = prox of w for GroupLasso(lambda) on one row of ProxStep{scale, v, 0}: exactly 0 when
+// ‖w ⊘ η‖ ≤ c = λ√p, else (u − w)/η + c·u/‖u‖ = 0 within rtol relative to c.
+template <class T>
+void check_adam_metric_prox(const xt::xarray<T>& w, const xt::xarray<T>& v, T scale, double lambda, double rtol) {
+  xt::xarray<T> u = w;
+  const auto& shape = u.shape();
+  nn::GroupLasso(lambda).prox(std::span<T>(u.data(), u.size()), {shape.data(), shape.size()},
+                              nn::ProxStep<T>{scale, v.data(), T(0)});
+  const double c = lambda * std::sqrt(static_cast<double>(w.size()));
+  double scaled = 0, norm = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const double eta = double(scale) / std::sqrt(double(v(i)));
+    scaled += (double(w(i)) / eta) * (double(w(i)) / eta);
+    norm += double(u(i)) * double(u(i));
+  }
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const double eta = double(scale) / std::sqrt(double(v(i)));
+    if (std::sqrt(scaled) <= c * (1 - 10 * rtol)) {
+      BOOST_TEST(u(i) == T(0));
+    } else if (std::sqrt(scaled) > c * (1 + 10 * rtol)) {
+      const double residual = (double(u(i)) - double(w(i))) / eta + c * double(u(i)) / std::sqrt(norm);
+      BOOST_TEST(std::abs(residual) <= rtol * c, "coordinate " << i << ": residual " << residual);
+    }
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(adam_metric_prox_is_optimal_for_step_sizes_over_six_decades) {
+  // 300 random groups of 5 with η_i = 1e-3/√v_i, v_i = 10^[−6, 0]: η from 1e-3 to 1; w_i = η_i·z_i
+  // with ‖z‖ around c, so about half the groups go to zero.
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> exponent(-6, 0), size(0.3, 1.7);
+  std::normal_distribution<double> normal;
+  const double lambda = 0.3, c = lambda * std::sqrt(5.0);
+  for (int trial = 0; trial < 300; ++trial) {
+    Array w = Array::from_shape({1, 5}), v = Array::from_shape({5});
+    const double s = size(rng);
+    for (std::size_t i = 0; i < 5; ++i) {
+      v(i) = std::pow(10.0, exponent(rng));
+      w(0, i) = 1e-3 / std::sqrt(v(i)) * c * s * normal(rng) / std::sqrt(5.0);
+    }
+    check_adam_metric_prox<double>(w, v, 1e-3, lambda, 1e-10);
+    check_adam_metric_prox<float>(xt::xarray<float>(w), xt::xarray<float>(v), 1e-3f, lambda, 1e-4);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_group_of_one_weight_is_l1) {
