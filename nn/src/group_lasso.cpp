@@ -44,17 +44,17 @@ class GroupLassoTerm : public ProximalTerm {
   ad::Var<T> penalty(const ad::Var<T>& w) const {
     const auto& shape = w.shape();
     const auto layout = detail::group_layout("nn::" + who_, {shape.data(), shape.size()}, groups_);
-    const double weight = group_ * std::sqrt(static_cast<double>(layout.group_size()));
-    ad::Var<T> total = static_cast<T>(weight) * ad::sum(ad::norm(w, 2.0, layout.reduced_axes(w.dim())));
+    ad::Var<T> total = static_cast<T>(weight(layout)) * ad::sum(ad::norm(w, 2.0, layout.reduced_axes(w.dim())));
     return l1_ > 0 ? detail::l1_value(w, l1_) + total : total;
   }
   template <class T>
   void apply(std::span<T> w, std::span<const std::size_t> shape, const ProxStep<T>& step) const {
     const auto layout = detail::group_layout("nn::" + who_, shape, groups_);
     if (l1_ > 0) detail::soft_threshold(w, l1_, step);
-    if (group_ > 0) {
-      detail::group_prox(w, layout, group_ * std::sqrt(static_cast<double>(layout.group_size())), step);
-    }
+    if (group_ > 0) detail::group_prox(w, layout, weight(layout), step);
+  }
+  double weight(const detail::GroupLayout& layout) const {  // λ√p_g
+    return group_ * std::sqrt(static_cast<double>(layout.group_size()));
   }
 
   std::string who_;  // "GroupLasso(0.01, input)", naming it in errors

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include <nn/nn.hpp>
+#include <xtensor/xio.hpp>
+#include <xtensor/xmath.hpp>
 
 #include "common/check.hpp"
 #include "fixtures/multitask_lasso.hpp"
@@ -152,6 +154,7 @@ BOOST_AUTO_TEST_CASE(proximal_sgd_matches_sklearn_multitask_lasso) {
     ad::backward(0.5 / n * ad::sum(ad::square(ad::matmul(X, w) - Y)));
     opt.step({P{"kernel", w, nn::GroupLasso(lambda)}});
   }
+  BOOST_TEST_MESSAGE("proximal SGD vs MultiTaskLasso: max |difference| " << xt::amax(xt::abs(w.value() - fx::W))());
   test::check_close(w.value(), fx::W, 1e-4, 0);
   check_zero_rows(w.value(), fx::zero_rows);
 }
@@ -169,6 +172,33 @@ BOOST_AUTO_TEST_CASE(a_dense_model_fitted_with_proximal_sgd_matches_sklearn_mult
   model.compile(nn::SGD{.learning_rate = fx::learning_rate * t / 2, .proximal = true}, "mean_squared_error");
   model.fit(fx::X, fx::Y, {.epochs = 4 * fx::steps, .batch_size = fx::X.shape()[0], .shuffle = false, .verbose = 0});
   const Array kernel = model.parameters()[0].var.value();
+  BOOST_TEST_MESSAGE("Sequential::fit vs MultiTaskLasso: max |difference| " << xt::amax(xt::abs(kernel - fx::W))());
   test::check_close(kernel, fx::W, 1e-4, 0);
   check_zero_rows(kernel, fx::zero_rows);
+}
+
+BOOST_AUTO_TEST_CASE(proximal_adam_with_a_group_lasso_switches_off_the_irrelevant_inputs) {
+  // y = x0 − 2·x1 + 0.5·x2 from 10 standard normal inputs: a float relu network trained with
+  // proximal Adam and a group lasso on the first kernel's rows ends with the rows of the seven
+  // irrelevant inputs exactly zero and the three others not.
+  nn::Random random(5);
+  xt::xarray<float> x = xt::xarray<float>::from_shape({256, 10}), y = xt::xarray<float>::from_shape({256, 1});
+  for (std::size_t i = 0; i < 256; ++i) {
+    for (std::size_t j = 0; j < 10; ++j) x(i, j) = float(random.normal());
+    y(i, 0) = x(i, 0) - 2 * x(i, 1) + 0.5f * x(i, 2);
+  }
+  nn::Sequential<float> model(/*seed=*/2);
+  model.add(nn::Input({10}));
+  model.add(nn::Dense(8, "relu", {.kernel_regularizer = nn::GroupLasso(0.01)}));
+  model.add(nn::Dense(1));
+  model.compile(nn::Adam{.learning_rate = 0.01, .proximal = true}, "mean_squared_error");
+  model.fit(x, y, {.epochs = 60, .batch_size = 32, .verbose = 0});
+  const xt::xarray<float> kernel = model.parameters()[0].var.value();
+  BOOST_TEST_MESSAGE("feature selection: kernel rows\n" << kernel);
+  for (std::size_t j = 0; j < 10; ++j) {
+    float norm = 0;
+    for (std::size_t k = 0; k < 8; ++k) norm += kernel(j, k) * kernel(j, k);
+    if (j < 3) BOOST_TEST(norm > 0.01f, "input " << j << " should stay");
+    else BOOST_TEST(norm == 0.0f, "input " << j << " should be switched off exactly");
+  }
 }

@@ -107,7 +107,9 @@ Regularizer SparseGroupLasso(double l1 = 0.01, double group = 0.01, GroupBy grou
 // Keras 3's OrthogonalRegularizer(factor, mode), for rank-2 kernels: the rows (mode "rows") or
 // columns ("columns") are L2-normalized (x / max(‖x‖, 1e-7)), and the penalty is factor times
 // the mean of the absolute off-diagonal entries of their Gram matrix. A smooth (subgradient)
-// penalty: no proximal part.
+// penalty: no proximal part. factor must be finite and >= 0 and mode "rows" or "columns"; a
+// kernel of rank != 2, or with fewer than 2 rows (columns) to compare (Keras divides by zero
+// pairs there), throws std::invalid_argument naming the regularizer and the shape.
 Regularizer Orthogonal(double factor = 0.01, const std::string& mode = "rows");
 
 }  // namespace nn
