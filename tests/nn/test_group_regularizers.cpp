@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE group_regularizers
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -185,6 +186,38 @@ BOOST_AUTO_TEST_CASE(group_lasso_prox_is_the_block_soft_threshold) {
                     Array{{3.0 * (1 - 0.1 / std::hypot(3.0, 0.3)), 4.0 * (1 - 0.1 / std::hypot(4.0, 0.4))},
                           {0.3 * (1 - 0.1 / std::hypot(3.0, 0.3)), 0.4 * (1 - 0.1 / std::hypot(4.0, 0.4))}},
                     1e-15, 1e-14);
+}
+
+BOOST_AUTO_TEST_CASE(group_lasso_prox_of_a_conv_kernel_by_input_channel_and_by_filter) {
+  // (kh, kw, in, filters) = (2, 3, 2, 3): each input channel's 18 weights, or each filter's 12,
+  // scaled by max(0, 1 − η·λ√p/‖group‖), the norms by explicit loops. Channel 1 is made small
+  // enough to go to zero.
+  Array w = test::random_array({2, 3, 2, 3}, 9);
+  for (std::size_t a = 0; a < 2; ++a)
+    for (std::size_t b = 0; b < 3; ++b)
+      for (std::size_t f = 0; f < 3; ++f) w(a, b, 1, f) *= 0.01;
+  const double lambda = 0.1, eta = 0.5;
+  for (const auto groups : {nn::GroupBy::input, nn::GroupBy::output}) {
+    const bool by_channel = groups == nn::GroupBy::input;
+    const std::size_t count = by_channel ? 2 : 3, p = by_channel ? 18 : 12;
+    std::vector<double> norm2(count, 0.0);
+    for (std::size_t a = 0; a < 2; ++a)
+      for (std::size_t b = 0; b < 3; ++b)
+        for (std::size_t c = 0; c < 2; ++c)
+          for (std::size_t f = 0; f < 3; ++f) norm2[by_channel ? c : f] += w(a, b, c, f) * w(a, b, c, f);
+    Array expected = w;
+    for (std::size_t a = 0; a < 2; ++a)
+      for (std::size_t b = 0; b < 3; ++b)
+        for (std::size_t c = 0; c < 2; ++c)
+          for (std::size_t f = 0; f < 3; ++f) {
+            const double norm = std::sqrt(norm2[by_channel ? c : f]);
+            expected(a, b, c, f) *= std::max(0.0, 1 - eta * lambda * std::sqrt(double(p)) / norm);
+          }
+    test::check_close(proxed(nn::GroupLasso(lambda, groups), w, {eta}), expected, 1e-15, 1e-13);
+  }
+  const Array by_channel = proxed(nn::GroupLasso(lambda), w, {eta});
+  BOOST_TEST(by_channel(1, 2, 1, 2) == 0.0);  // channel 1: exactly zero
+  BOOST_TEST(by_channel(1, 2, 0, 2) != 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(sparse_group_lasso_prox_is_soft_then_block_threshold) {
