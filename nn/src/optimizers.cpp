@@ -234,9 +234,9 @@ std::string Optimizer<T>::name() const {
 }
 
 template <class T>
-bool Optimizer<T>::proximal_l1() const {
-  if (const auto* c = std::get_if<SGD>(&config_)) return c->proximal_l1;
-  if (const auto* c = std::get_if<Adam>(&config_)) return c->proximal_l1;
+bool Optimizer<T>::proximal() const {
+  if (const auto* c = std::get_if<SGD>(&config_)) return c->proximal || c->proximal_l1;
+  if (const auto* c = std::get_if<Adam>(&config_)) return c->proximal || c->proximal_l1;
   return false;
 }
 
@@ -310,7 +310,7 @@ void Optimizer<T>::step(const std::vector<Parameter<T>>& params) {
     }
   }
 
-  const bool proximal = proximal_l1();
+  const bool apply_prox = proximal();
   const T lr = static_cast<T>(learning_rate());
   for (const auto& p : params) {
     if (!p.var.defined()) continue;
@@ -339,9 +339,10 @@ void Optimizer<T>::step(const std::vector<Parameter<T>>& params) {
                           [&](const Adagrad& c) { adagrad_update(c, w, g, array(0), n); }},
                config_);
 
-    if (proximal && p.regularizer.has_prox()) {
+    if (apply_prox && p.regularizer.has_prox()) {
       const T* v = std::holds_alternative<Adam>(config_) ? array(1) : nullptr;
-      p.regularizer.prox(std::span<T>(w, n), prox_step(config_, lr, iterations_ + 1, v));
+      const auto& shape = p.var.shape();
+      p.regularizer.prox(std::span<T>(w, n), {shape.data(), shape.size()}, prox_step(config_, lr, iterations_ + 1, v));
     }
   }
   ++iterations_;

@@ -5,42 +5,11 @@
 #include <stdexcept>
 
 #include "check.hpp"
+#include "l1_term.hpp"
 
 namespace nn {
 
 using detail::number;
-
-namespace {
-
-// λ·Σ|w|, whose proximal operator is the soft threshold w ← sign(w)·max(|w| − η·λ, 0) (+0 for
-// the zeros).
-class L1Term : public ProximalTerm {
- public:
-  explicit L1Term(double l1) : l1_(l1) {}
-  std::string description() const override { return "L1(" + number(l1_) + ")"; }
-  ad::Var<float> value(const ad::Var<float>& w) const override { return penalty(w); }
-  ad::Var<double> value(const ad::Var<double>& w) const override { return penalty(w); }
-  void prox(std::span<float> w, const ProxStep<float>& step) const override { soft_threshold(w, step); }
-  void prox(std::span<double> w, const ProxStep<double>& step) const override { soft_threshold(w, step); }
-
- private:
-  template <class T>
-  ad::Var<T> penalty(const ad::Var<T>& w) const {
-    return static_cast<T>(l1_) * ad::l1_norm(w);  // fused: one pass each way
-  }
-  template <class T>
-  void soft_threshold(std::span<T> w, const ProxStep<T>& step) const {
-    const T lambda = static_cast<T>(l1_);
-    for (std::size_t i = 0; i < w.size(); ++i) {
-      const T shrunk = std::abs(w[i]) - step.times(lambda, i);
-      w[i] = shrunk > 0 ? std::copysign(shrunk, w[i]) : T(0);
-    }
-  }
-
-  double l1_;
-};
-
-}  // namespace
 
 Regularizer Regularizer::l1_l2(double l1, double l2) { return checked("nn::Regularizer::l1_l2", l1, l2); }
 
@@ -50,7 +19,7 @@ Regularizer Regularizer::checked(const char* who, double l1, double l2) {
   Regularizer r;
   r.l1_ = l1;
   r.l2_ = l2;
-  if (l1 != 0) r.prox_ = std::make_shared<L1Term>(l1);
+  if (l1 != 0) r.prox_ = detail::l1_term(l1);
   r.description_ = l2 == 0 ? "L1(" + number(l1) + ")" : l1 == 0 ? "L2(" + number(l2) + ")"
                                                               : "L1L2(" + number(l1) + ", " + number(l2) + ")";
   return r;

@@ -92,7 +92,7 @@ ad::Var<T> Sequential<T>::forward(const ad::Var<T>& x) {
 
 template <class T>
 ad::Var<T> Sequential<T>::penalty() const {
-  const bool prox_applied = optimizer_ && optimizer_->proximal_l1();
+  const bool prox_applied = optimizer_ && optimizer_->proximal();
   ad::Var<T> total;
   auto add = [&](const ad::Var<T>& p) {
     if (p.defined()) total = total.defined() ? total + p : p;

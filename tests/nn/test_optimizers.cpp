@@ -785,8 +785,10 @@ class StepSpy : public nn::ProximalTerm {
   std::string description() const override { return "spy"; }
   ad::Var<float> value(const ad::Var<float>& w) const override { return ad::sum(w) * 0.0f; }
   ad::Var<double> value(const ad::Var<double>& w) const override { return ad::sum(w) * 0.0; }
-  void prox(std::span<float>, const nn::ProxStep<float>&) const override { seen_.push_back(-1); }
-  void prox(std::span<double> w, const nn::ProxStep<double>& step) const override {
+  void prox(std::span<float>, std::span<const std::size_t>, const nn::ProxStep<float>&) const override {
+    seen_.push_back(-1);
+  }
+  void prox(std::span<double> w, std::span<const std::size_t>, const nn::ProxStep<double>& step) const override {
     for (std::size_t i = 0; i < w.size(); ++i) seen_.push_back(step[i]);
   }
 

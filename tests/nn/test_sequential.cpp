@@ -309,8 +309,12 @@ class CountingL1 : public nn::ProximalTerm {
   std::string description() const override { return "counting L1"; }
   ad::Var<float> value(const ad::Var<float>& w) const override { return count(w); }
   ad::Var<double> value(const ad::Var<double>& w) const override { return count(w); }
-  void prox(std::span<float> w, const nn::ProxStep<float>& step) const override { shrink(w, step); }
-  void prox(std::span<double> w, const nn::ProxStep<double>& step) const override { shrink(w, step); }
+  void prox(std::span<float> w, std::span<const std::size_t>, const nn::ProxStep<float>& step) const override {
+    shrink(w, step);
+  }
+  void prox(std::span<double> w, std::span<const std::size_t>, const nn::ProxStep<double>& step) const override {
+    shrink(w, step);
+  }
 
  private:
   template <class T>

@@ -5,10 +5,11 @@
 //   ad::backward(loss);
 //   opt.step(model.parameters());          // reads each parameter's grad(), updates its value
 //
-// Proximal L1 (SGD and Adam, `.proximal_l1 = true`): for a parameter whose regularizer has a
-// proximal part (the L1 part λ·Σ|w|, see proximal.hpp), that part's gradient is left out of the
-// loss (the model does this) and after the ordinary update the optimizer asks the regularizer for
-// its proximal step, with the optimizer's step sizes η_i; for L1 that is the soft threshold
+// Proximal steps (SGD and Adam, `.proximal = true`; `.proximal_l1 = true` is the same option under
+// its first name): for a parameter whose regularizer has a proximal part (the L1 part λ·Σ|w|, a
+// group lasso, see proximal.hpp), that part's gradient is left out of the loss (the model does
+// this) and after the ordinary update the optimizer asks the regularizer for its proximal step,
+// with the optimizer's step sizes η_i and the parameter's shape; for L1 that is the soft threshold
 //     SGD:   w ← sign(w) · max(|w| − lr·λ, 0)
 //     Adam:  w_i ← sign(w_i) · max(|w_i| − η_i·λ, 0),  η_i = lr·√(1−β2^t) / (√v_i + ε)
 // which sets weights exactly to zero, unlike the subgradient λ·sign(w), which only makes them
@@ -16,6 +17,8 @@
 // the bias-corrected mean gradient), so Adam's threshold is the proximal step in Adam's metric:
 // a weight stays at zero exactly when its averaged data gradient is within ±λ, the lasso
 // condition. (A flat lr·λ under Adam is swamped by Adam's normalized steps and zeroes nothing.)
+// For a group lasso it is the block soft threshold (SGD) or the exact group step in Adam's metric,
+// under which a group stays at zero while its averaged data gradient's norm is ≤ λ√p_g.
 #pragma once
 
 #include <cstddef>
@@ -36,7 +39,8 @@ struct SGD {
   double learning_rate = 0.01;
   double momentum = 0.0;
   bool nesterov = false;
-  bool proximal_l1 = false;
+  bool proximal = false;     // apply each regularizer's proximal part by its prox() step
+  bool proximal_l1 = false;  // the same option, its first name (kept working)
 };
 
 // Keras's Adam: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
@@ -48,7 +52,8 @@ struct Adam {
   double beta_1 = 0.9;
   double beta_2 = 0.999;
   double epsilon = 1e-7;
-  bool proximal_l1 = false;
+  bool proximal = false;     // as SGD's
+  bool proximal_l1 = false;  // the same option, its first name
 };
 
 // Adam with decoupled weight decay (Loshchilov & Hutter): w −= lr·weight_decay·w before the Adam
@@ -96,7 +101,8 @@ class Optimizer {
 
   const OptimizerConfig& config() const { return config_; }
   std::string name() const;                 // "SGD", "Adam", ...
-  bool proximal_l1() const;                 // true if configured for proximal L1
+  bool proximal() const;                    // true if configured for proximal steps
+  bool proximal_l1() const { return proximal(); }  // its first name
   double learning_rate() const;
   void set_learning_rate(double lr);
   std::uint64_t iterations() const { return iterations_; }

@@ -4,7 +4,8 @@
 // instead of following h's subgradient (which only makes weights oscillate around zero).
 // η_i is the optimizer's own step size for coordinate i: lr for SGD; for Adam
 // lr·√(1−β2^t)/(√v_i + ε), the factor its update multiplies the bias-corrected mean gradient by.
-// A group penalty sees every η_i of its group through ProxStep.
+// A group penalty sees every η_i of its group through ProxStep, and the parameter's shape, to
+// find its groups.
 #pragma once
 
 #include <cmath>
@@ -37,9 +38,9 @@ class ProximalTerm {
   // h(w) as a scalar tape expression (differentiable where h is; its subgradient otherwise).
   virtual ad::Var<float> value(const ad::Var<float>& w) const = 0;
   virtual ad::Var<double> value(const ad::Var<double>& w) const = 0;
-  // w ← prox_{η·h}(w), in place (w is the parameter's data, row-major).
-  virtual void prox(std::span<float> w, const ProxStep<float>& step) const = 0;
-  virtual void prox(std::span<double> w, const ProxStep<double>& step) const = 0;
+  // w ← prox_{η·h}(w), in place; w is the parameter's data, row-major, of shape `shape`.
+  virtual void prox(std::span<float> w, std::span<const std::size_t> shape, const ProxStep<float>& step) const = 0;
+  virtual void prox(std::span<double> w, std::span<const std::size_t> shape, const ProxStep<double>& step) const = 0;
 };
 
 }  // namespace nn

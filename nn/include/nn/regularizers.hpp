@@ -5,6 +5,9 @@
 //   nn::L2(0.01)                 // 0.01 · Σw²       (no ½, as in Keras)
 //   nn::L1L2(0.01, 0.001)        // both
 //   nn::Regularizer([](const auto& w) { return 1e-3 * ad::sum(ad::pow(ad::abs(w), 3.0)); })
+//   nn::GroupLasso(0.01)         // 0.01 · Σ_g √p_g·‖w_g‖₂ over a kernel's input units (GroupBy)
+//   nn::SparseGroupLasso(0.01, 0.001)  // L1(0.01) + GroupLasso(0.001)
+//   nn::Orthogonal(0.01, "rows") // Keras 3's OrthogonalRegularizer
 //
 // A regularizer owns its penalty: a smooth part (the L2 term, or a custom function), a tape
 // expression every optimizer differentiates, and optionally a proximal part (the L1 term, or any
@@ -13,6 +16,7 @@
 // part's value only (see operator()).
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <span>
@@ -54,8 +58,8 @@ class Regularizer {
   bool has_prox() const { return prox_ != nullptr; }
   // w ← the proximal operator of the proximal part with step sizes `step`; nothing without one.
   template <class T>
-  void prox(std::span<T> w, const ProxStep<T>& step) const {
-    if (prox_) prox_->prox(w, step);
+  void prox(std::span<T> w, std::span<const std::size_t> shape, const ProxStep<T>& step) const {
+    if (prox_) prox_->prox(w, shape, step);
   }
 
   explicit operator bool() const { return prox_ || l2_ != 0 || custom_float_ || custom_double_; }
@@ -79,5 +83,33 @@ class Regularizer {
 Regularizer L1(double l1 = 0.01);
 Regularizer L2(double l2 = 0.01);
 Regularizer L1L2(double l1 = 0.0, double l2 = 0.0);
+
+// The groups of a group penalty, for a kernel of rank >= 2 (Dense (in, out), Conv2D
+// (kh, kw, in_channels, filters)):
+//   input:  one group per index of axis -2, the other axes reduced: a Dense row (all outgoing
+//           weights of one input feature), a Conv2D input channel (its kh·kw·filters weights);
+//   output: one group per index of the last axis: a Dense column (all incoming weights of one
+//           unit), a Conv2D filter.
+// A parameter of rank < 2 (a bias) has no such axis: the penalty and its prox() throw
+// std::invalid_argument naming the regularizer and the shape.
+enum class GroupBy { input, output };
+
+// The group lasso λ·Σ_g √p_g·‖w_g‖₂ (p_g: the group's size; all groups of a kernel are equal).
+// Its gradient at an all-zero group is 0 (the subgradient there), its second derivatives are
+// finite. Its proximal part is the block soft threshold w_g ← w_g·max(0, 1 − η·λ√p_g/‖w_g‖)
+// (SGD, η = lr); under Adam the exact proximal step in Adam's metric diag(1/η_i), which keeps
+// a group at exactly zero while its averaged data gradient's norm is ≤ λ√p_g (see
+// nn/src/group_prox.hpp). λ must be finite and >= 0 (std::invalid_argument otherwise).
+Regularizer GroupLasso(double lambda = 0.01, GroupBy groups = GroupBy::input);
+// L1(l1) + GroupLasso(group): zeros single weights and whole groups. Its proximal step is the
+// soft threshold followed by the block one, the exact proximal operator of the sum.
+Regularizer SparseGroupLasso(double l1 = 0.01, double group = 0.01, GroupBy groups = GroupBy::input);
+// Keras 3's OrthogonalRegularizer(factor, mode), for rank-2 kernels: the rows (mode "rows") or
+// columns ("columns") are L2-normalized (x / max(‖x‖, 1e-7)), and the penalty is factor times
+// the mean of the absolute off-diagonal entries of their Gram matrix. A smooth (subgradient)
+// penalty: no proximal part. factor must be finite and >= 0 and mode "rows" or "columns"; a
+// kernel of rank != 2, or with fewer than 2 rows (columns) to compare (Keras divides by zero
+// pairs there), throws std::invalid_argument naming the regularizer and the shape.
+Regularizer Orthogonal(double factor = 0.01, const std::string& mode = "rows");
 
 }  // namespace nn
