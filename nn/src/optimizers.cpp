@@ -343,6 +343,7 @@ void Optimizer<T>::step(const std::vector<Parameter<T>>& params) {
       const T* v = std::holds_alternative<Adam>(config_) ? array(1) : nullptr;
       p.regularizer.prox(std::span<T>(w, n), prox_step(config_, lr, iterations_ + 1, v));
     }
+    p.apply_constraint();
   }
   ++iterations_;
 }

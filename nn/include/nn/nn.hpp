@@ -10,6 +10,7 @@
 #pragma once
 
 #include "nn/callbacks.hpp"
+#include "nn/constraints.hpp"
 #include "nn/conv_layers.hpp"
 #include "nn/initializers.hpp"
 #include "nn/kernel_layer.hpp"
