@@ -23,4 +23,5 @@
 #include "nn/optimizers.hpp"
 #include "nn/proximal.hpp"
 #include "nn/regularizers.hpp"
+#include "nn/select_features.hpp"
 #include "nn/sequential.hpp"
