@@ -206,6 +206,52 @@ BOOST_AUTO_TEST_CASE(random_planted_models) {
   BOOST_TEST(dropped >= 3u);
 }
 
+BOOST_AUTO_TEST_CASE(constants_fold_through_activation_layers_and_flatten) {
+  // (2, 3) inputs flattened to 6 features; a linear Dense then an elementwise tanh Activation:
+  // unit 1's zero column makes it output tanh(b1), folded into dense_1's bias; feature 4 is
+  // unused, so a SelectFeatures after the Flatten drops it.
+  nn::Sequential<double> model(8);
+  model.add(nn::Input({2, 3}));
+  model.add(nn::Flatten{});
+  model.add(nn::Dense(3));
+  model.add(nn::Activation("tanh"));
+  model.add(nn::Dropout(0.5));
+  model.add(nn::Dense(2, "sigmoid"));
+  model.add(nn::Activation("softmax"));
+  randomize_biases(model, 3);
+  zero_column(value_of(model, "dense/kernel"), 1);
+  zero_row(value_of(model, "dense/kernel"), 4);
+  const double b1 = value_of(model, "dense/bias")(1);
+  nn::CompactionReport report;
+  auto small = model.compact(&report);
+  BOOST_TEST(report.kept_features == (std::vector<std::size_t>{0, 1, 2, 3, 5}), tt::per_element());
+  BOOST_REQUIRE(report.layers[0].folded.size() == 1u);
+  BOOST_TEST(report.layers[0].folded[0].second == std::tanh(b1), tt::tolerance(1e-12));
+  BOOST_TEST(report.layers[1].kept_because == "followed by softmax 'activation_1'");  // and the output layer
+  std::vector<std::string> types;
+  for (const auto& l : small.layers()) types.push_back(l->type());
+  BOOST_TEST(types == (std::vector<std::string>{"Flatten", "SelectFeatures", "Dense", "Activation", "Dropout", "Dense",
+                                                "Activation"}),
+             tt::per_element());
+  nn::Random r(2);
+  xt::xarray<double> x = xt::xarray<double>::from_shape({10, 2, 3});
+  for (auto& e : x) e = r.normal();
+  BOOST_TEST(relative_difference(model.predict(x), small.predict(x)) <= 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(compacting_twice_keeps_the_inputs) {
+  // A compact model with a SelectFeatures layer compacts again: the new selection indexes the
+  // first Dense layer's inputs, after the old one.
+  auto model = planted_model<double>();
+  auto once = model.compact();
+  zero_row(value_of(once, "dense/kernel"), 0);  // the first kept feature (0) goes too
+  nn::CompactionReport report;
+  auto twice = once.compact(&report);
+  BOOST_TEST(report.kept_features == (std::vector<std::size_t>{1, 2, 3, 4}), tt::per_element());
+  const auto x = random_inputs<double>(16, 6, 5);
+  BOOST_TEST(relative_difference(once.predict(x), twice.predict(x)) <= 1e-12);
+}
+
 BOOST_AUTO_TEST_CASE(save_and_load_a_compact_model) {
   auto model = planted_model<float>();
   nn::CompactionReport report;
