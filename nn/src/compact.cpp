@@ -30,7 +30,8 @@ struct DenseState {
 template <class T>
 struct Plan {
   std::vector<DenseState<T>> dense;
-  std::vector<bool> inputs_alive;  // the first Dense layer's inputs
+  std::vector<bool> inputs_alive;      // the first Dense layer's inputs
+  std::vector<std::string> untouched;  // convolutional layers before the first Dense layer
 };
 
 bool elementwise(ad::Activation a) { return a != ad::Activation::softmax; }
@@ -39,6 +40,14 @@ std::size_t count_alive(const std::vector<bool>& alive) { return std::size_t(std
 
 [[noreturn]] void unsupported(const std::string& name, const std::string& type, const std::string& reason) {
   throw std::invalid_argument("Sequential::compact: layer '" + name + "' (" + type + "): " + reason);
+}
+
+// Conv2D and pooling layers, which compact() copies unchanged when they come before the first
+// Dense layer: its inputs are then their outputs, whatever they are.
+template <class T>
+bool convolutional(const Layer<T>& l) {
+  return dynamic_cast<const Conv2DLayer<T>*>(&l) || dynamic_cast<const Pooling2DLayer<T>*>(&l) ||
+         dynamic_cast<const GlobalAveragePooling2DLayer<T>*>(&l);
 }
 
 template <class T>
@@ -67,12 +76,12 @@ Plan<T> plan_of(const std::vector<LayerPtr<T>>& layers) {
       else if (plan.dense.back().kept_because.empty()) plan.dense.back().kept_because = "followed by softmax '" + a->name() + "'";
     } else if (dynamic_cast<const SelectFeaturesLayer<T>*>(l.get())) {
       if (!plan.dense.empty()) unsupported(l->name(), l->type(), "a feature selection after a Dense layer reorders its units");
+    } else if (convolutional(*l)) {
+      if (!plan.dense.empty()) unsupported(l->name(), l->type(), "convolutional layers after a Dense layer are not handled");
+      plan.untouched.push_back(l->name());
     } else if (!dynamic_cast<const DropoutLayer<T>*>(l.get()) && !dynamic_cast<const FlattenLayer<T>*>(l.get())) {
-      const bool conv = dynamic_cast<const Conv2DLayer<T>*>(l.get()) != nullptr;
-      unsupported(l->name(), l->type(), conv ? "convolutional filters are not shrunk; compact() handles Dense stacks "
-                                               "(with Dropout, Activation and Flatten)"
-                                             : "unknown to compact(), which handles Dense stacks (with Dropout, "
-                                               "Activation and Flatten) and cannot rebuild other layers");
+      unsupported(l->name(), l->type(), "unknown to compact(), which handles Dense stacks (with Dropout, Activation "
+                                        "and Flatten, after any Conv2D and pooling layers) and cannot rebuild other layers");
     }
   }
   if (!plan.dense.empty()) {
@@ -193,6 +202,26 @@ xt::xarray<T> cut(const xt::xarray<T>& a, const std::vector<std::size_t>& rows, 
   return out;
 }
 
+// A copy of a convolutional layer (same type, name and options), or null for other layers.
+template <class T>
+LayerPtr<T> rebuilt_convolutional_layer(const Layer<T>& l) {
+  if (const auto* c = dynamic_cast<const Conv2DLayer<T>*>(&l)) {
+    KernelOptions options = c->options();
+    options.name = c->name();
+    return Conv2D(c->filters(), c->kernel_size(), std::string(ad::activation_name(c->activation())), c->geometry(),
+                  options)
+        .template make_layer<T>();
+  }
+  if (const auto* p = dynamic_cast<const Pooling2DLayer<T>*>(&l)) {
+    Pooling2DOptions options = p->options();
+    options.name = p->name();
+    if (p->kind() == Pooling2DLayer<T>::Kind::max) return MaxPooling2D(p->pool_size(), options).template make_layer<T>();
+    return AveragePooling2D(p->pool_size(), options).template make_layer<T>();
+  }
+  if (dynamic_cast<const GlobalAveragePooling2DLayer<T>*>(&l)) return GlobalAveragePooling2D{l.name()}.template make_layer<T>();
+  return nullptr;
+}
+
 // The spec of a layer of the compact model: the same type, name and options.
 template <class T>
 LayerPtr<T> rebuilt_layer(const Layer<T>& l, const Plan<T>& plan, std::size_t& dense_index) {
@@ -209,6 +238,7 @@ LayerPtr<T> rebuilt_layer(const Layer<T>& l, const Plan<T>& plan, std::size_t& d
   if (const auto* s = dynamic_cast<const SelectFeaturesLayer<T>*>(&l)) {
     return SelectFeatures(s->indices(), s->name()).template make_layer<T>();
   }
+  if (auto conv = rebuilt_convolutional_layer(l)) return conv;
   return Flatten{l.name()}.template make_layer<T>();  // plan_of() let only these types through
 }
 
@@ -228,6 +258,18 @@ void assign_weights(const Plan<T>& plan, const std::vector<LayerPtr<T>>& layers)
   }
 }
 
+// The untouched layers' weights, copied by layer name (compact() keeps the names).
+template <class T>
+void copy_untouched_weights(const std::vector<LayerPtr<T>>& from, const std::vector<LayerPtr<T>>& to) {
+  for (const auto& target : to) {
+    if (!dynamic_cast<const Conv2DLayer<T>*>(target.get())) continue;
+    const auto source = std::find_if(from.begin(), from.end(), [&](const auto& l) { return l->name() == target->name(); });
+    const auto values = (*source)->parameters();
+    const auto params = target->parameters();
+    for (std::size_t i = 0; i < params.size(); ++i) params[i].var.mutable_value() = values[i].var.value();
+  }
+}
+
 template <class T>
 void fill_report(const Plan<T>& plan, CompactionReport& report) {
   report.layers.clear();
@@ -241,6 +283,7 @@ void fill_report(const Plan<T>& plan, CompactionReport& report) {
   }
   report.input_features = plan.inputs_alive.size();
   report.kept_features = indices_alive(plan.inputs_alive);
+  report.untouched = plan.untouched;
 }
 
 }  // namespace
@@ -262,6 +305,7 @@ Sequential<T> Sequential<T>::compact(CompactionReport* report) const {
     out.add(rebuilt_layer(*l, plan, dense_index));
   }
   assign_weights(plan, out.layers());
+  copy_untouched_weights(layers_, out.layers());
   out.train(this->training());
   if (report != nullptr) {
     fill_report(plan, *report);

@@ -353,19 +353,48 @@ void expect_message(F f, const std::string& message) {
 }
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(refused_layers_are_named) {
-  nn::Sequential<float> cnn;
+BOOST_AUTO_TEST_CASE(convolutional_layers_are_copied_and_the_dense_head_compacted) {
+  // (6, 6, 1) -> Conv2D 2 'same' -> MaxPooling 2 -> Conv2D 3 'valid' -> AveragePooling (1, 1)
+  // -> Flatten (2·2·3 = 12) -> Dense 4 relu -> Dense 2; features 0 and 7 and dense unit 2 unused.
+  nn::Sequential<double> cnn(4);
   cnn.add(nn::Input({6, 6, 1}));
-  cnn.add(nn::Conv2D(2, 3, "relu"));
+  cnn.add(nn::Conv2D(2, 3, "relu", {.padding = "same"}, {.kernel_constraint = nn::MaxNorm(2, {0, 1, 2})}));
+  cnn.add(nn::MaxPooling2D(2));
+  cnn.add(nn::Conv2D(3, 2, "tanh", {.strides = {1, 1}}));
+  cnn.add(nn::AveragePooling2D(1));
   cnn.add(nn::Flatten());
+  cnn.add(nn::Dense(4, "relu"));
   cnn.add(nn::Dense(2));
-  expect_message([&] { cnn.compact(); },
-                 "Sequential::compact: layer 'conv2d' (Conv2D): convolutional filters are not shrunk");
+  randomize_biases(cnn, 5);
+  zero_row(value_of(cnn, "dense/kernel"), 0);
+  zero_row(value_of(cnn, "dense/kernel"), 7);
+  zero_row(value_of(cnn, "dense_1/kernel"), 2);
+  nn::CompactionReport report;
+  auto small = cnn.compact(&report);
+  BOOST_TEST(report.untouched == (std::vector<std::string>{"conv2d", "max_pooling2d", "conv2d_1", "average_pooling2d"}),
+             tt::per_element());
+  BOOST_TEST(report.kept_features.size() == 10u);
+  BOOST_TEST(report.layers[0].removed == (std::vector<std::size_t>{2}), tt::per_element());
+  BOOST_TEST(report.to_string().find("Untouched: conv2d max_pooling2d conv2d_1 average_pooling2d") != std::string::npos);
+  BOOST_CHECK(value_of(small, "conv2d_1/kernel") == value_of(cnn, "conv2d_1/kernel"));
+  BOOST_TEST(small.summary().find("conv2d (Conv2D)             (None, 6, 6, 2)") != std::string::npos, small.summary());
+  nn::Random r(6);
+  xt::xarray<double> x = xt::xarray<double>::from_shape({5, 6, 6, 1});
+  for (auto& e : x) e = r.normal();
+  BOOST_TEST(relative_difference(cnn.predict(x), small.predict(x)) <= 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(refused_layers_are_named) {
   nn::Sequential<float> custom;
   custom.add(nn::Input({3}));
   custom.add(nn::Dense(2));
   custom.add(std::make_shared<Scale<float>>());
   expect_message([&] { custom.compact(); }, "Sequential::compact: layer 'scale' (Scale): unknown to compact()");
+  nn::Sequential<float> first;
+  first.add(nn::Input({3}));
+  first.add(std::make_shared<Scale<float>>());
+  first.add(nn::Dense(2));
+  expect_message([&] { first.compact(); }, "Sequential::compact: layer 'scale' (Scale): unknown to compact()");
   nn::Sequential<float> unbuilt;
   unbuilt.add(nn::Dense(2));
   BOOST_CHECK_THROW(unbuilt.compact(), std::logic_error);

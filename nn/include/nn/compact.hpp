@@ -25,6 +25,7 @@ struct CompactionReport {
   std::size_t input_features = 0;          // the first Dense layer's inputs before
   std::vector<std::size_t> kept_features;  // the ones kept, ascending (all of them if none dropped)
   std::vector<LayerRow> layers;            // one per Dense layer, in order
+  std::vector<std::string> untouched;      // Conv2D and pooling layers before the first Dense, copied as they are
   std::size_t parameters_before = 0;
   std::size_t parameters_after = 0;
   std::string to_string() const;

@@ -159,9 +159,10 @@ class Sequential : public Module<T> {
   // Dense layer and of a Dense layer followed by a softmax Activation stay; every layer keeps at
   // least one unit (and the model one feature). Layers keep their names, options and order; the
   // compact model is built and not compiled, with this model's seed.
-  // Handles Dense, Dropout, Activation, Flatten and SelectFeatures layers; any other layer
-  // (Conv2D, pooling, a layer of your own) is std::invalid_argument naming it and the reason,
-  // as is an unbuilt model (std::logic_error). The report, if asked for, says what went.
+  // Handles Dense, Dropout, Activation, Flatten and SelectFeatures layers, and copies Conv2D and
+  // pooling layers before the first Dense layer unchanged (their filters are not shrunk); any
+  // other layer (a layer of your own) is std::invalid_argument naming it and the reason, and an
+  // unbuilt model std::logic_error. The report, if asked for, says what went.
   Sequential compact(CompactionReport* report = nullptr) const;
 
   // Points every layer's random stream (Dropout) at the stream of (seed, epoch).
