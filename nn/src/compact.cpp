@@ -1,10 +1,14 @@
-// Sequential::compact: removing dead Dense units and input features (see sequential.hpp).
+// Sequential::compact: removing dead Dense units, Conv2D filters and input features (see
+// sequential.hpp).
 //
+// Every kernel is seen as a matrix (rows, units): a Dense kernel as it is, a Conv2D kernel
+// (kh, kw, channels, filters) with its leading axes merged. Row r of a kernel reads unit
+// r mod C of the kernel layer before it (C its number of units): for a Dense or a Conv2D after
+// a Conv2D, or a Dense after a Flatten (NHWC: the channel varies fastest) or a global pooling of
+// a Conv2D's output. Between two kernel layers only identities at inference (Dropout, Flatten),
+// elementwise activations and per-channel pooling may stand, so that nothing else mixes units.
 // The weights are worked on as copies of full size with masks of the units still alive, so
 // unit indices stay the original ones throughout; the smaller arrays are cut at the end.
-// Between two Dense layers only identities at inference (Dropout, Flatten of a vector) and
-// elementwise activations may stand, so that unit j of one layer feeds row j of the next kernel
-// and nothing else.
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -17,11 +21,15 @@ namespace nn {
 namespace {
 
 template <class T>
-struct DenseState {
-  const DenseLayer<T>* layer;
-  xt::xarray<T> kernel;                 // (inputs, units)
+struct UnitState {
+  const KernelLayer<T>* layer;
+  ad::Shape kernel_shape;               // as the layer has it
+  xt::xarray<T> kernel;                 // (rows, units)
   xt::xarray<T> bias;                   // zeros without use_bias
-  std::vector<ad::Activation> outputs;  // own activation, then elementwise Activation layers up to the next Dense
+  std::vector<ad::Activation> outputs;  // own activation, then elementwise Activation layers up to the next kernel layer
+  // A constant input unit can be folded into this layer's bias: every output sees the same
+  // number of that unit's values (a Dense, or a Conv2D with 'valid' padding).
+  bool takes_constants = true;
   std::string kept_because;             // non-empty: no unit of this layer may go
   std::vector<bool> alive;
   CompactionReport::LayerRow row;
@@ -29,9 +37,9 @@ struct DenseState {
 
 template <class T>
 struct Plan {
-  std::vector<DenseState<T>> dense;
-  std::vector<bool> inputs_alive;      // the first Dense layer's inputs
-  std::vector<std::string> untouched;  // convolutional layers before the first Dense layer
+  std::vector<UnitState<T>> kernels;
+  std::vector<bool> inputs_alive;  // what the first kernel's rows read (features, or channels of a Conv2D)
+  bool inputs_droppable = false;   // the first kernel layer is a Dense: a SelectFeatures can go before it
 };
 
 bool elementwise(ad::Activation a) { return a != ad::Activation::softmax; }
@@ -42,74 +50,80 @@ std::size_t count_alive(const std::vector<bool>& alive) { return std::size_t(std
   throw std::invalid_argument("Sequential::compact: layer '" + name + "' (" + type + "): " + reason);
 }
 
-// Conv2D and pooling layers, which compact() copies unchanged when they come before the first
-// Dense layer: its inputs are then their outputs, whatever they are.
+// Layers that keep units apart: identities at inference and per-channel pooling.
 template <class T>
-bool convolutional(const Layer<T>& l) {
-  return dynamic_cast<const Conv2DLayer<T>*>(&l) || dynamic_cast<const Pooling2DLayer<T>*>(&l) ||
-         dynamic_cast<const GlobalAveragePooling2DLayer<T>*>(&l);
+bool passes_units(const Layer<T>& l) {
+  return dynamic_cast<const DropoutLayer<T>*>(&l) || dynamic_cast<const FlattenLayer<T>*>(&l) ||
+         dynamic_cast<const Pooling2DLayer<T>*>(&l) || dynamic_cast<const GlobalAveragePooling2DLayer<T>*>(&l);
 }
 
 template <class T>
-DenseState<T> dense_state(const DenseLayer<T>& d) {
-  DenseState<T> s{&d, d.kernel().value(), {}, {d.activation()}, {}, {}, {}};
-  const std::size_t units = s.kernel.shape()[1];
-  s.bias = d.options().use_bias ? xt::xarray<T>(d.bias().value()) : xt::xarray<T>(xt::zeros<T>({units}));
-  if (!elementwise(d.activation())) s.kept_because = "softmax activation (across units)";
+UnitState<T> unit_state(const KernelLayer<T>& k) {
+  UnitState<T> s{&k, ad::Shape(k.kernel().shape().begin(), k.kernel().shape().end()), k.kernel().value(), {}, {k.activation()}, true, {}, {}, {}};
+  const std::size_t units = s.kernel_shape.back();
+  s.kernel.reshape({s.kernel.size() / units, units});
+  s.bias = k.options().use_bias ? xt::xarray<T>(k.bias().value()) : xt::xarray<T>(xt::zeros<T>({units}));
+  if (const auto* c = dynamic_cast<const Conv2DLayer<T>*>(&k)) s.takes_constants = c->geometry().padding == "valid";
+  if (!elementwise(k.activation())) s.kept_because = "softmax activation (across units)";
   s.alive.assign(units, true);
-  s.row.name = d.name();
+  s.row.name = k.name();
   s.row.units_before = units;
   return s;
 }
 
-// Reads the model's Dense layers and what stands between them; throws on layers compact() cannot
-// see through.
+// Reads the model's kernel layers and what stands between them; throws on layers compact()
+// cannot see through.
 template <class T>
 Plan<T> plan_of(const std::vector<LayerPtr<T>>& layers) {
   Plan<T> plan;
   for (const auto& l : layers) {
-    if (const auto* d = dynamic_cast<const DenseLayer<T>*>(l.get())) {
-      plan.dense.push_back(dense_state(*d));
+    if (const auto* k = dynamic_cast<const KernelLayer<T>*>(l.get())) {
+      plan.kernels.push_back(unit_state(*k));
     } else if (const auto* a = dynamic_cast<const ActivationLayer<T>*>(l.get())) {
-      if (plan.dense.empty()) continue;
-      if (elementwise(a->activation())) plan.dense.back().outputs.push_back(a->activation());
-      else if (plan.dense.back().kept_because.empty()) plan.dense.back().kept_because = "followed by softmax '" + a->name() + "'";
+      if (plan.kernels.empty()) continue;
+      if (elementwise(a->activation())) plan.kernels.back().outputs.push_back(a->activation());
+      else if (plan.kernels.back().kept_because.empty()) plan.kernels.back().kept_because = "followed by softmax '" + a->name() + "'";
     } else if (dynamic_cast<const SelectFeaturesLayer<T>*>(l.get())) {
-      if (!plan.dense.empty()) unsupported(l->name(), l->type(), "a feature selection after a Dense layer reorders its units");
-    } else if (convolutional(*l)) {
-      if (!plan.dense.empty()) unsupported(l->name(), l->type(), "convolutional layers after a Dense layer are not handled");
-      plan.untouched.push_back(l->name());
-    } else if (!dynamic_cast<const DropoutLayer<T>*>(l.get()) && !dynamic_cast<const FlattenLayer<T>*>(l.get())) {
-      unsupported(l->name(), l->type(), "unknown to compact(), which handles Dense stacks (with Dropout, Activation "
-                                        "and Flatten, after any Conv2D and pooling layers) and cannot rebuild other layers");
+      if (!plan.kernels.empty()) unsupported(l->name(), l->type(), "a feature selection after a kernel layer reorders its units");
+    } else if (!passes_units(*l)) {
+      unsupported(l->name(), l->type(), "unknown to compact(), which handles Dense and Conv2D layers with Dropout, "
+                                        "Activation, Flatten and pooling layers between, and cannot rebuild other layers");
     }
   }
-  if (!plan.dense.empty()) {
-    if (plan.dense.back().kept_because.empty()) plan.dense.back().kept_because = "output layer";
-    plan.inputs_alive.assign(plan.dense.front().kernel.shape()[0], true);
+  if (!plan.kernels.empty()) {
+    auto& first = plan.kernels.front();
+    if (plan.kernels.back().kept_because.empty()) plan.kernels.back().kept_because = "output layer";
+    plan.inputs_droppable = dynamic_cast<const DenseLayer<T>*>(first.layer) != nullptr;
+    plan.inputs_alive.assign(first.kernel_shape[first.kernel_shape.size() - 2], true);
   }
   return plan;
 }
 
+// Whether unit j of a layer with `units` units feeds nothing: the rows reading it (j, j + units,
+// ...) of the next kernel are zero in the columns alive.
 template <class T>
-bool row_is_zero(const xt::xarray<T>& kernel, std::size_t row, const std::vector<bool>& columns) {
-  for (std::size_t o = 0; o < columns.size(); ++o) {
-    if (columns[o] && kernel(row, o) != T(0)) return false;
+bool outgoing_is_zero(const xt::xarray<T>& next, std::size_t j, std::size_t units, const std::vector<bool>& columns) {
+  for (std::size_t r = j; r < next.shape()[0]; r += units) {
+    for (std::size_t o = 0; o < columns.size(); ++o) {
+      if (columns[o] && next(r, o) != T(0)) return false;
+    }
   }
   return true;
 }
 
+// Whether column j of a kernel is zero in the rows that read inputs alive (row r reads r mod n).
 template <class T>
-bool column_is_zero(const xt::xarray<T>& kernel, std::size_t column, const std::vector<bool>& rows) {
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (rows[i] && kernel(i, column) != T(0)) return false;
+bool incoming_is_zero(const xt::xarray<T>& kernel, std::size_t j, const std::vector<bool>& inputs) {
+  for (std::size_t r = 0; r < kernel.shape()[0]; ++r) {
+    if (inputs[r % inputs.size()] && kernel(r, j) != T(0)) return false;
   }
   return true;
 }
 
-// Each unit's output when its incoming weights are zero: the output activations of its bias.
+// Each unit's output when its incoming weights are zero: the output activations of its bias
+// (pooling a constant gives the constant).
 template <class T>
-xt::xarray<T> constant_outputs(const DenseState<T>& s) {
+xt::xarray<T> constant_outputs(const UnitState<T>& s) {
   ad::NoGradGuard no_grad;
   xt::xarray<T> row = s.bias;
   row.reshape({std::size_t(1), row.size()});
@@ -120,36 +134,38 @@ xt::xarray<T> constant_outputs(const DenseState<T>& s) {
   return out;
 }
 
+// next's bias += c · (the rows reading unit j, summed): what a constant unit j contributed.
 template <class T>
-void remove_unit(DenseState<T>& s, std::size_t j) {
-  s.alive[j] = false;
-  s.row.removed.push_back(j);
+void fold_constant(UnitState<T>& next, std::size_t j, std::size_t units, T c) {
+  for (std::size_t r = j; r < next.kernel.shape()[0]; r += units) {
+    for (std::size_t o = 0; o < next.alive.size(); ++o) next.bias(o) += c * next.kernel(r, o);
+  }
 }
 
-// Removes the units of layer k whose outgoing row is zero, or whose incoming column is zero and
-// whose constant output can be folded into layer k + 1's bias. True if any went.
+// Removes the units of layer k whose outgoing rows are zero, or whose incoming column is zero
+// and whose constant output can be folded into layer k + 1's bias. True if any went.
 template <class T>
 bool remove_dead_units(Plan<T>& plan, std::size_t k) {
-  DenseState<T>& s = plan.dense[k];
-  DenseState<T>& next = plan.dense[k + 1];
-  const std::vector<bool>& rows = k == 0 ? plan.inputs_alive : plan.dense[k - 1].alive;
+  UnitState<T>& s = plan.kernels[k];
+  UnitState<T>& next = plan.kernels[k + 1];
+  const std::vector<bool>& inputs = k == 0 ? plan.inputs_alive : plan.kernels[k - 1].alive;
   const xt::xarray<T> constants = constant_outputs(s);
-  const bool next_has_bias = next.layer->options().use_bias;
+  const bool folds = next.layer->options().use_bias && next.takes_constants;
+  const std::size_t units = s.alive.size();
   bool changed = false;
-  for (std::size_t j = 0; j < s.alive.size() && count_alive(s.alive) > 1; ++j) {
+  for (std::size_t j = 0; j < units && count_alive(s.alive) > 1; ++j) {
     if (!s.alive[j]) continue;
-    if (row_is_zero(next.kernel, j, next.alive)) {
-      remove_unit(s, j);
-    } else if (column_is_zero(s.kernel, j, rows) && std::isfinite(constants(j)) &&
-               (constants(j) == T(0) || next_has_bias)) {
-      if (constants(j) != T(0)) {
-        for (std::size_t o = 0; o < next.alive.size(); ++o) next.bias(o) += constants(j) * next.kernel(j, o);
-      }
-      s.row.folded.emplace_back(j, double(constants(j)));
-      remove_unit(s, j);
+    const T c = constants(j);
+    if (outgoing_is_zero(next.kernel, j, units, next.alive)) {
+      s.row.removed.push_back(j);
+    } else if (incoming_is_zero(s.kernel, j, inputs) && std::isfinite(c) && (c == T(0) || folds)) {
+      if (c != T(0)) fold_constant(next, j, units, c);
+      s.row.folded.emplace_back(j, double(c));
+      s.row.removed.push_back(j);
     } else {
       continue;
     }
+    s.alive[j] = false;
     changed = true;
   }
   return changed;
@@ -157,10 +173,11 @@ bool remove_dead_units(Plan<T>& plan, std::size_t k) {
 
 template <class T>
 bool drop_dead_inputs(Plan<T>& plan) {
-  const DenseState<T>& first = plan.dense.front();
+  if (!plan.inputs_droppable) return false;
+  const UnitState<T>& first = plan.kernels.front();
   bool changed = false;
   for (std::size_t i = 0; i < plan.inputs_alive.size() && count_alive(plan.inputs_alive) > 1; ++i) {
-    if (plan.inputs_alive[i] && row_is_zero(first.kernel, i, first.alive)) {
+    if (plan.inputs_alive[i] && outgoing_is_zero(first.kernel, i, plan.inputs_alive.size(), first.alive)) {
       plan.inputs_alive[i] = false;
       changed = true;
     }
@@ -170,11 +187,11 @@ bool drop_dead_inputs(Plan<T>& plan) {
 
 template <class T>
 void shrink_to_fixed_point(Plan<T>& plan) {
-  if (plan.dense.empty()) return;
+  if (plan.kernels.empty()) return;
   for (bool changed = true; changed;) {
     changed = drop_dead_inputs(plan);
-    for (std::size_t k = 0; k + 1 < plan.dense.size(); ++k) {
-      if (plan.dense[k].kept_because.empty()) changed = remove_dead_units(plan, k) || changed;
+    for (std::size_t k = 0; k + 1 < plan.kernels.size(); ++k) {
+      if (plan.kernels[k].kept_because.empty()) changed = remove_dead_units(plan, k) || changed;
     }
   }
 }
@@ -187,49 +204,53 @@ std::vector<std::size_t> indices_alive(const std::vector<bool>& alive) {
   return out;
 }
 
-// The rows and columns alive of a 2-D array, or the entries alive of a vector (columns empty).
+// The layer's kernel of the compact model: the rows reading inputs alive (row r reads
+// r mod inputs.size()) and the units alive, in the layer's own shape.
 template <class T>
-xt::xarray<T> cut(const xt::xarray<T>& a, const std::vector<std::size_t>& rows, const std::vector<std::size_t>& columns) {
-  if (a.dimension() == 1) {
-    xt::xarray<T> out = xt::xarray<T>::from_shape({rows.size()});
-    for (std::size_t i = 0; i < rows.size(); ++i) out(i) = a(rows[i]);
-    return out;
+xt::xarray<T> cut_kernel(const UnitState<T>& s, const std::vector<bool>& inputs) {
+  std::vector<std::size_t> rows;
+  for (std::size_t r = 0; r < s.kernel.shape()[0]; ++r) {
+    if (inputs[r % inputs.size()]) rows.push_back(r);
   }
+  const auto columns = indices_alive(s.alive);
   xt::xarray<T> out = xt::xarray<T>::from_shape({rows.size(), columns.size()});
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    for (std::size_t j = 0; j < columns.size(); ++j) out(i, j) = a(rows[i], columns[j]);
+    for (std::size_t j = 0; j < columns.size(); ++j) out(i, j) = s.kernel(rows[i], columns[j]);
   }
+  ad::Shape shape = s.kernel_shape;  // (inputs, units) or (kh, kw, channels, filters)
+  std::size_t window = 1;
+  for (std::size_t d = 0; d + 2 < shape.size(); ++d) window *= shape[d];
+  shape[shape.size() - 2] = rows.size() / window;
+  shape.back() = columns.size();
+  out.reshape(shape);
   return out;
 }
 
-// A copy of a convolutional layer (same type, name and options), or null for other layers.
 template <class T>
-LayerPtr<T> rebuilt_convolutional_layer(const Layer<T>& l) {
-  if (const auto* c = dynamic_cast<const Conv2DLayer<T>*>(&l)) {
-    KernelOptions options = c->options();
-    options.name = c->name();
-    return Conv2D(c->filters(), c->kernel_size(), std::string(ad::activation_name(c->activation())), c->geometry(),
-                  options)
-        .template make_layer<T>();
-  }
-  if (const auto* p = dynamic_cast<const Pooling2DLayer<T>*>(&l)) {
-    Pooling2DOptions options = p->options();
-    options.name = p->name();
-    if (p->kind() == Pooling2DLayer<T>::Kind::max) return MaxPooling2D(p->pool_size(), options).template make_layer<T>();
-    return AveragePooling2D(p->pool_size(), options).template make_layer<T>();
-  }
-  if (dynamic_cast<const GlobalAveragePooling2DLayer<T>*>(&l)) return GlobalAveragePooling2D{l.name()}.template make_layer<T>();
-  return nullptr;
+xt::xarray<T> cut_bias(const UnitState<T>& s) {
+  const auto units = indices_alive(s.alive);
+  xt::xarray<T> out = xt::xarray<T>::from_shape({units.size()});
+  for (std::size_t i = 0; i < units.size(); ++i) out(i) = s.bias(units[i]);
+  return out;
 }
 
-// The spec of a layer of the compact model: the same type, name and options.
+// A kernel layer of the compact model: the same type, name and options, `units` units.
 template <class T>
-LayerPtr<T> rebuilt_layer(const Layer<T>& l, const Plan<T>& plan, std::size_t& dense_index) {
-  if (const auto* d = dynamic_cast<const DenseLayer<T>*>(&l)) {
-    KernelOptions options = d->options();
-    options.name = d->name();
-    const std::size_t units = count_alive(plan.dense[dense_index++].alive);
-    return Dense(units, std::string(ad::activation_name(d->activation())), options).template make_layer<T>();
+LayerPtr<T> rebuilt_kernel_layer(const KernelLayer<T>& k, std::size_t units) {
+  KernelOptions options = k.options();
+  options.name = k.name();
+  const std::string activation(ad::activation_name(k.activation()));
+  if (const auto* c = dynamic_cast<const Conv2DLayer<T>*>(&k)) {
+    return Conv2D(units, c->kernel_size(), activation, c->geometry(), options).template make_layer<T>();
+  }
+  return Dense(units, activation, options).template make_layer<T>();
+}
+
+// A layer of the compact model: the same type, name and options.
+template <class T>
+LayerPtr<T> rebuilt_layer(const Layer<T>& l, const Plan<T>& plan, std::size_t& kernel_index) {
+  if (const auto* k = dynamic_cast<const KernelLayer<T>*>(&l)) {
+    return rebuilt_kernel_layer(*k, count_alive(plan.kernels[kernel_index++].alive));
   }
   if (const auto* a = dynamic_cast<const ActivationLayer<T>*>(&l)) {
     return Activation(std::string(ad::activation_name(a->activation())), a->name()).template make_layer<T>();
@@ -238,42 +259,34 @@ LayerPtr<T> rebuilt_layer(const Layer<T>& l, const Plan<T>& plan, std::size_t& d
   if (const auto* s = dynamic_cast<const SelectFeaturesLayer<T>*>(&l)) {
     return SelectFeatures(s->indices(), s->name()).template make_layer<T>();
   }
-  if (auto conv = rebuilt_convolutional_layer(l)) return conv;
+  if (const auto* p = dynamic_cast<const Pooling2DLayer<T>*>(&l)) {
+    Pooling2DOptions options = p->options();
+    options.name = p->name();
+    if (p->kind() == Pooling2DLayer<T>::Kind::max) return MaxPooling2D(p->pool_size(), options).template make_layer<T>();
+    return AveragePooling2D(p->pool_size(), options).template make_layer<T>();
+  }
+  if (dynamic_cast<const GlobalAveragePooling2DLayer<T>*>(&l)) return GlobalAveragePooling2D{l.name()}.template make_layer<T>();
   return Flatten{l.name()}.template make_layer<T>();  // plan_of() let only these types through
 }
 
-// Cuts the plan's weights into the compact model's Dense layers, in order.
+// Cuts the plan's weights into the compact model's kernel layers, in order.
 template <class T>
 void assign_weights(const Plan<T>& plan, const std::vector<LayerPtr<T>>& layers) {
   std::size_t k = 0;
   for (const auto& l : layers) {
-    const auto* d = dynamic_cast<const DenseLayer<T>*>(l.get());
-    if (d == nullptr) continue;
-    const DenseState<T>& s = plan.dense[k];
-    const auto rows = indices_alive(k == 0 ? plan.inputs_alive : plan.dense[k - 1].alive);
-    const auto columns = indices_alive(s.alive);
-    d->kernel().mutable_value() = cut(s.kernel, rows, columns);
-    if (d->options().use_bias) d->bias().mutable_value() = cut(s.bias, columns, {});
+    const auto* layer = dynamic_cast<const KernelLayer<T>*>(l.get());
+    if (layer == nullptr) continue;
+    const UnitState<T>& s = plan.kernels[k];
+    layer->kernel().mutable_value() = cut_kernel(s, k == 0 ? plan.inputs_alive : plan.kernels[k - 1].alive);
+    if (layer->options().use_bias) layer->bias().mutable_value() = cut_bias(s);
     ++k;
-  }
-}
-
-// The untouched layers' weights, copied by layer name (compact() keeps the names).
-template <class T>
-void copy_untouched_weights(const std::vector<LayerPtr<T>>& from, const std::vector<LayerPtr<T>>& to) {
-  for (const auto& target : to) {
-    if (!dynamic_cast<const Conv2DLayer<T>*>(target.get())) continue;
-    const auto source = std::find_if(from.begin(), from.end(), [&](const auto& l) { return l->name() == target->name(); });
-    const auto values = (*source)->parameters();
-    const auto params = target->parameters();
-    for (std::size_t i = 0; i < params.size(); ++i) params[i].var.mutable_value() = values[i].var.value();
   }
 }
 
 template <class T>
 void fill_report(const Plan<T>& plan, CompactionReport& report) {
   report.layers.clear();
-  for (const auto& s : plan.dense) {
+  for (const auto& s : plan.kernels) {
     CompactionReport::LayerRow row = s.row;
     row.units_after = count_alive(s.alive);
     row.kept_because = s.kept_because;
@@ -281,9 +294,8 @@ void fill_report(const Plan<T>& plan, CompactionReport& report) {
     std::sort(row.folded.begin(), row.folded.end());
     report.layers.push_back(std::move(row));
   }
-  report.input_features = plan.inputs_alive.size();
-  report.kept_features = indices_alive(plan.inputs_alive);
-  report.untouched = plan.untouched;
+  report.input_features = plan.inputs_droppable ? plan.inputs_alive.size() : 0;
+  report.kept_features = plan.inputs_droppable ? indices_alive(plan.inputs_alive) : std::vector<std::size_t>{};
 }
 
 }  // namespace
@@ -296,16 +308,15 @@ Sequential<T> Sequential<T>::compact(CompactionReport* report) const {
 
   Sequential<T> out(seed_, this->name());
   out.add(Input(input_shape_));
-  std::size_t dense_index = 0;
+  std::size_t kernel_index = 0;
   const bool select = count_alive(plan.inputs_alive) < plan.inputs_alive.size();
   for (const auto& l : layers_) {
-    if (select && dense_index == 0 && dynamic_cast<const DenseLayer<T>*>(l.get())) {
+    if (select && kernel_index == 0 && dynamic_cast<const KernelLayer<T>*>(l.get())) {
       out.add(SelectFeatures(indices_alive(plan.inputs_alive)));
     }
-    out.add(rebuilt_layer(*l, plan, dense_index));
+    out.add(rebuilt_layer(*l, plan, kernel_index));
   }
   assign_weights(plan, out.layers());
-  copy_untouched_weights(layers_, out.layers());
   out.train(this->training());
   if (report != nullptr) {
     fill_report(plan, *report);

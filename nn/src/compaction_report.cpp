@@ -19,14 +19,11 @@ std::string index_list(const std::vector<std::size_t>& indices) {
 
 std::string CompactionReport::to_string() const {
   std::ostringstream s;
-  if (!untouched.empty()) {
-    s << "Untouched:";
-    for (const auto& name : untouched) s << " " << name;
+  if (input_features > 0) {
+    s << "Input features: " << input_features << " -> " << kept_features.size();
+    if (kept_features.size() < input_features) s << ", kept " << index_list(kept_features);
     s << "\n";
   }
-  s << "Input features: " << input_features << " -> " << kept_features.size();
-  if (kept_features.size() < input_features) s << ", kept " << index_list(kept_features);
-  s << "\n";
   for (const auto& l : layers) {
     s << l.name << ": units " << l.units_before << " -> " << l.units_after;
     if (!l.removed.empty()) s << ", removed " << index_list(l.removed);
