@@ -77,7 +77,8 @@ template <class T>
 Plan<T> plan_of(const std::vector<LayerPtr<T>>& layers) {
   Plan<T> plan;
   for (const auto& l : layers) {
-    if (const auto* k = dynamic_cast<const KernelLayer<T>*>(l.get())) {
+    const auto* k = dynamic_cast<const KernelLayer<T>*>(l.get());
+    if (k && (dynamic_cast<const DenseLayer<T>*>(k) || dynamic_cast<const Conv2DLayer<T>*>(k))) {
       plan.kernels.push_back(unit_state(*k));
     } else if (const auto* a = dynamic_cast<const ActivationLayer<T>*>(l.get())) {
       if (plan.kernels.empty()) continue;

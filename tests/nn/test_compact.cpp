@@ -341,6 +341,20 @@ class Scale : public nn::Layer<T> {
   void build_parameters(const ad::Shape&, nn::Random&) override {}
 };
 
+// A kernel layer of one's own: compact() cannot rebuild it either.
+template <class T>
+class Square : public nn::KernelLayer<T> {
+ public:
+  Square() : nn::KernelLayer<T>("Square", "square", "linear", {}) {}
+  ad::Shape output_shape(const ad::Shape& s) const override { return s; }
+
+ protected:
+  ad::Shape kernel_shape(const ad::Shape& s) const override { return {s[0], s[0]}; }
+  ad::Var<T> apply(const ad::Var<T>& x) const override {
+    return ad::linear(x, this->kernel(), this->bias(), this->activation());
+  }
+};
+
 template <class F>
 void expect_message(F f, const std::string& message) {
   try {
@@ -498,6 +512,11 @@ BOOST_AUTO_TEST_CASE(refused_layers_are_named) {
   first.add(std::make_shared<Scale<float>>());
   first.add(nn::Dense(2));
   expect_message([&] { first.compact(); }, "Sequential::compact: layer 'scale' (Scale): unknown to compact()");
+  nn::Sequential<float> kernel;
+  kernel.add(nn::Input({3}));
+  kernel.add(std::make_shared<Square<float>>());
+  kernel.add(nn::Dense(2));
+  expect_message([&] { kernel.compact(); }, "Sequential::compact: layer 'square' (Square): unknown to compact()");
   nn::Sequential<float> unbuilt;
   unbuilt.add(nn::Dense(2));
   BOOST_CHECK_THROW(unbuilt.compact(), std::logic_error);
