@@ -87,7 +87,12 @@ void Constraint::operator()(xt::xarray<T>& w, const std::string& who) const {
   }
 }
 
+template <class T>
 void Constraint::check(const ad::Shape& shape, const std::string& who) const {
+  if (*this && !(std::is_same_v<T, float> ? bool(float_) : bool(double_))) {
+    throw std::invalid_argument("constraint " + description_ + " on " + who + ": it does not take the model's " +
+                                (std::is_same_v<T, float> ? "float" : "double") + " arrays");
+  }
   for (int a : axes_) {
     if (resolved_axis(a, shape.size()) < 0) {
       throw ad::ShapeError("constraint " + description_ + " on " + who + ": axis " + std::to_string(a) +
@@ -138,5 +143,7 @@ Constraint UnitNorm(Axes axis) {
 
 template void Constraint::operator()(xt::xarray<float>&, const std::string&) const;
 template void Constraint::operator()(xt::xarray<double>&, const std::string&) const;
+template void Constraint::check<float>(const ad::Shape&, const std::string&) const;
+template void Constraint::check<double>(const ad::Shape&, const std::string&) const;
 
 }  // namespace nn

@@ -17,8 +17,8 @@ KernelLayer<T>::KernelLayer(std::string type, const std::string& default_name, c
 template <class T>
 void KernelLayer<T>::build_parameters(const ad::Shape& input_shape, Random& rng) {
   const ad::Shape shape = kernel_shape(input_shape);
-  options_.kernel_constraint.check(shape, type_ + " '" + this->name() + "' kernel");
-  if (options_.use_bias) options_.bias_constraint.check({shape.back()}, type_ + " '" + this->name() + "' bias");
+  options_.kernel_constraint.template check<T>(shape, type_ + " '" + this->name() + "' kernel");
+  if (options_.use_bias) options_.bias_constraint.template check<T>({shape.back()}, type_ + " '" + this->name() + "' bias");
   this->register_parameter("kernel", options_.kernel_initializer.template operator()<T>(shape, rng),
                            options_.kernel_regularizer, options_.kernel_constraint);
   if (options_.use_bias) {

@@ -159,3 +159,11 @@ BOOST_AUTO_TEST_CASE(axis_out_of_range_names_the_layer) {
                "constraint MaxNorm(2, axis=[0, 1, 2]) on Dense 'wide' kernel: axis 2 is out of range for shape (3, 2)");
   }
 }
+
+BOOST_AUTO_TEST_CASE(a_custom_constraint_of_the_other_type_is_refused_when_built) {
+  nn::Sequential<float> model;
+  model.add(nn::Input({3}));
+  const nn::Constraint doubles([](xt::xarray<double>& w) { w *= 2.0; }, "doubles");
+  expect_invalid([&] { model.add(nn::Dense(2, "linear", {.bias_constraint = doubles})); },
+                 "constraint doubles on Dense 'dense' bias: it does not take the model's float arrays");
+}

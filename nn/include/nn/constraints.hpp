@@ -58,7 +58,10 @@ class Constraint {
   // w ← the constraint's projection of w (nothing if empty). `who` names the parameter in errors.
   template <class T>
   void operator()(xt::xarray<T>& w, const std::string& who = "parameter") const;
-  // Throws ad::ShapeError naming `who` unless every axis fits a parameter of this shape.
+  // For a parameter of element type T and this shape (when a layer is built): throws
+  // ad::ShapeError naming `who` unless every axis fits, std::invalid_argument if a custom
+  // constraint does not take T.
+  template <class T>
   void check(const ad::Shape& shape, const std::string& who) const;
 
   explicit operator bool() const { return float_ || double_; }
