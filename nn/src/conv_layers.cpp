@@ -48,7 +48,8 @@ template <class T>
 Conv2DLayer<T>::Conv2DLayer(const Conv2D& spec)
     : KernelLayer<T>("Conv2D", "conv2d", spec.activation, spec.options),
       filters_(spec.filters),
-      kernel_size_(spec.kernel_size) {
+      kernel_size_(spec.kernel_size),
+      geometry_(spec.geometry) {
   if (spec.filters == 0) throw std::invalid_argument("Conv2D: filters must be positive");
   check_positive("Conv2D", "kernel_size", spec.kernel_size);
   check_positive("Conv2D", "strides", spec.geometry.strides);
@@ -85,7 +86,8 @@ template <class T>
 Pooling2DLayer<T>::Pooling2DLayer(Kind kind, Size2 pool_size, const Pooling2DOptions& options)
     : Layer<T>(options.name.empty() ? (kind == Kind::max ? "max_pooling2d" : "average_pooling2d") : options.name),
       kind_(kind),
-      pool_size_(pool_size) {
+      pool_size_(pool_size),
+      options_(options) {
   check_positive(type(), "pool_size", pool_size);
   const Size2 strides = options.strides.value_or(pool_size);
   check_positive(type(), "strides", strides);

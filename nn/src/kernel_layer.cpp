@@ -17,11 +17,13 @@ KernelLayer<T>::KernelLayer(std::string type, const std::string& default_name, c
 template <class T>
 void KernelLayer<T>::build_parameters(const ad::Shape& input_shape, Random& rng) {
   const ad::Shape shape = kernel_shape(input_shape);
+  options_.kernel_constraint.template check<T>(shape, type_ + " '" + this->name() + "' kernel");
+  if (options_.use_bias) options_.bias_constraint.template check<T>({shape.back()}, type_ + " '" + this->name() + "' bias");
   this->register_parameter("kernel", options_.kernel_initializer.template operator()<T>(shape, rng),
-                           options_.kernel_regularizer);
+                           options_.kernel_regularizer, options_.kernel_constraint);
   if (options_.use_bias) {
     this->register_parameter("bias", options_.bias_initializer.template operator()<T>({shape.back()}, rng),
-                             options_.bias_regularizer);
+                             options_.bias_regularizer, options_.bias_constraint);
   }
 }
 

@@ -5,12 +5,13 @@
 namespace nn {
 
 template <class T>
-ad::Var<T> Module<T>::register_parameter(const std::string& name, xt::xarray<T> value, Regularizer regularizer) {
+ad::Var<T> Module<T>::register_parameter(const std::string& name, xt::xarray<T> value, Regularizer regularizer,
+                                         Constraint constraint) {
   for (const auto& e : parameters_) {
     if (e.name == name) throw std::invalid_argument("module '" + name_ + "': parameter '" + name + "' registered twice");
   }
   ad::Var<T> v(std::move(value), true);
-  parameters_.push_back({name, v, std::move(regularizer)});
+  parameters_.push_back({name, v, std::move(regularizer), std::move(constraint)});
   return v;
 }
 

@@ -344,6 +344,7 @@ void Optimizer<T>::step(const std::vector<Parameter<T>>& params) {
       const auto& shape = p.var.shape();
       p.regularizer.prox(std::span<T>(w, n), {shape.data(), shape.size()}, prox_step(config_, lr, iterations_ + 1, v));
     }
+    p.apply_constraint();
   }
   ++iterations_;
 }

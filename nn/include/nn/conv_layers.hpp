@@ -102,6 +102,9 @@ class Conv2DLayer : public KernelLayer<T> {
  public:
   explicit Conv2DLayer(const Conv2D& spec);
   ad::Shape output_shape(const ad::Shape& input_shape) const override;
+  std::size_t filters() const { return filters_; }
+  Size2 kernel_size() const { return kernel_size_; }
+  const Conv2DGeometry& geometry() const { return geometry_; }
 
  protected:
   // (kernel_h, kernel_w, channels, filters)
@@ -111,6 +114,7 @@ class Conv2DLayer : public KernelLayer<T> {
  private:
   std::size_t filters_;
   Size2 kernel_size_;
+  Conv2DGeometry geometry_;
   ad::Conv2DOptions conv_;
 };
 
@@ -126,6 +130,9 @@ class Pooling2DLayer : public Layer<T> {
   std::string type() const override { return kind_ == Kind::max ? "MaxPooling2D" : "AveragePooling2D"; }
   ad::Shape output_shape(const ad::Shape& input_shape) const override;
   ad::Var<T> forward(const ad::Var<T>& x) override;
+  Kind kind() const { return kind_; }
+  Size2 pool_size() const { return pool_size_; }
+  const Pooling2DOptions& options() const { return options_; }  // as given (strides unset: the pool size)
 
  protected:
   void build_parameters(const ad::Shape& input_shape, Random&) override { output_shape(input_shape); }
@@ -133,6 +140,7 @@ class Pooling2DLayer : public Layer<T> {
  private:
   Kind kind_;
   Size2 pool_size_;
+  Pooling2DOptions options_;
   ad::Pool2DOptions pool_;
 };
 

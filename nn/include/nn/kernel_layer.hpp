@@ -8,6 +8,7 @@
 
 #include <autodiff/activation.hpp>
 
+#include "nn/constraints.hpp"
 #include "nn/initializers.hpp"
 #include "nn/layer.hpp"
 #include "nn/regularizers.hpp"
@@ -20,6 +21,8 @@ struct KernelOptions {
   Regularizer kernel_regularizer{};    // λ-penalty on the kernel, added to every batch's loss
   Regularizer bias_regularizer{};
   Regularizer activity_regularizer{};  // penalty on the layer's output, ÷ batch size (Keras)
+  Constraint kernel_constraint{};      // applied after every optimizer update (constraints.hpp)
+  Constraint bias_constraint{};
   bool use_bias = true;
   std::string name{};                  // default: the layer's ("dense", "conv2d"), then "_1", ...
 };

@@ -87,6 +87,7 @@ class DropoutLayer : public Layer<T> {
   ad::Shape output_shape(const ad::Shape& input_shape) const override { return input_shape; }
   ad::Var<T> forward(const ad::Var<T>& x) override;
   void set_random_stream(const Random& r) override { random_ = r; }
+  double rate() const { return rate_; }
 
  protected:
   void build_parameters(const ad::Shape&, Random&) override {}
@@ -103,6 +104,7 @@ class ActivationLayer : public Layer<T> {
   std::string type() const override { return "Activation"; }
   ad::Shape output_shape(const ad::Shape& input_shape) const override { return input_shape; }
   ad::Var<T> forward(const ad::Var<T>& x) override { return ad::activate(x, activation_); }
+  ad::Activation activation() const { return activation_; }
 
  protected:
   void build_parameters(const ad::Shape&, Random&) override {}

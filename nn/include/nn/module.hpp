@@ -55,7 +55,8 @@ class Module {
 
  protected:
   // A new leaf that requires grad, owned by this module. Names must be unique in the module.
-  ad::Var<T> register_parameter(const std::string& name, xt::xarray<T> value, Regularizer regularizer = {});
+  ad::Var<T> register_parameter(const std::string& name, xt::xarray<T> value, Regularizer regularizer = {},
+                                Constraint constraint = {});
   void register_module(std::shared_ptr<Module<T>> child);
   // This module's own i-th registered parameter (registration order).
   const ad::Var<T>& own_parameter(std::size_t i) const { return parameters_.at(i).var; }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "nn/callbacks.hpp"
+#include "nn/constraints.hpp"
 #include "nn/conv_layers.hpp"
 #include "nn/initializers.hpp"
 #include "nn/kernel_layer.hpp"
@@ -22,4 +23,5 @@
 #include "nn/optimizers.hpp"
 #include "nn/proximal.hpp"
 #include "nn/regularizers.hpp"
+#include "nn/select_features.hpp"
 #include "nn/sequential.hpp"

@@ -5,6 +5,7 @@
 
 #include <autodiff/var.hpp>
 
+#include "nn/constraints.hpp"
 #include "nn/regularizers.hpp"
 
 namespace nn {
@@ -16,6 +17,15 @@ struct Parameter {
   // The regularizer registered with this parameter (empty if none). A proximal optimizer asks
   // it for prox() after each step.
   Regularizer regularizer{};
+  // The constraint registered with this parameter (empty if none). Optimizers apply it after
+  // each update of the parameter (after the proximal step, if any), as Keras does.
+  Constraint constraint{};
+
+  void apply_constraint() const {
+    if (!constraint) return;
+    auto v = var;
+    constraint(v.mutable_value(), name);
+  }
 };
 
 }  // namespace nn

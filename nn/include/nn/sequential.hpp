@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "nn/callbacks.hpp"
+#include "nn/compact.hpp"
 #include "nn/conv_layers.hpp"
 #include "nn/history.hpp"
 #include "nn/layers.hpp"
@@ -148,6 +149,22 @@ class Sequential : public Module<T> {
   // FormatError naming the file and the value, raised before anything is changed.
   void save_checkpoint(const std::string& path, int epochs_completed) const;
   int load_checkpoint(const std::string& path);
+
+  // A new, smaller model that predicts the same (up to rounding) for finite inputs: hidden Dense
+  // units and Conv2D filters whose outgoing weights are all zero are removed; units whose
+  // incoming weights are all zero output the constant f(bias), which is folded into the next
+  // layer's bias (a Dense, or a Conv2D with 'valid' padding) before they are removed; input
+  // features whose rows in the first kernel are all zero are dropped by a SelectFeatures layer
+  // put before the first Dense layer (when it is the first kernel layer), so the compact model
+  // takes the same inputs. Repeated until nothing changes. Units of the last kernel layer, of a
+  // softmax layer and of a layer followed by a softmax Activation stay; every layer keeps at
+  // least one unit (and the model one feature). Layers keep their names, options and order; the
+  // compact model is built and not compiled, with this model's seed.
+  // Handles Dense and Conv2D layers with Dropout, Activation, Flatten, pooling and (before the
+  // first kernel layer) SelectFeatures layers; any other layer (a layer of your own) is
+  // std::invalid_argument naming it and the reason, and an unbuilt model std::logic_error. The
+  // report, if asked for, says what went.
+  Sequential compact(CompactionReport* report = nullptr) const;
 
   // Points every layer's random stream (Dropout) at the stream of (seed, epoch).
   void set_random_streams(std::uint64_t seed, std::uint64_t epoch);
