@@ -149,7 +149,7 @@ plot::Figure norms_figure(std::size_t models) {
                      .ylabel = "L2 norm of the feature's 128 weights (exact 0 drawn at 1e-6)",
                      .series = {},
                      .logy = true,
-                     .width = 1100,
+                     .width = 1250,
                      .height = 620,
                      .boxwidth = 0.8 / double(models)};
   for (std::size_t j = 0; j < n_features; ++j) {
@@ -158,11 +158,12 @@ plot::Figure norms_figure(std::size_t models) {
   return norms;
 }
 
+// A model's bars; its rows that are exactly zero also get a mark in `zero_marks` at the floor.
 plot::Series norm_bars(const std::string& model_name, const Kernel& k, double accuracy, std::size_t index,
-                       std::size_t models) {
-  plot::Series s{.title = model_name + " (test acc " + std::to_string(accuracy).substr(0, 5) + ", " +
+                       std::size_t models, plot::Series& zero_marks) {
+  plot::Series s{.title = model_name + ": acc " + std::to_string(accuracy).substr(0, 5) + ", " +
                           std::to_string(k.switched_off.size()) + " off, " + std::to_string(k.exactly_off.size()) +
-                          " exactly 0)",
+                          " exactly 0",
                  .x = {},
                  .y = {},
                  .style = "boxes fs solid 0.75 noborder"};
@@ -170,6 +171,10 @@ plot::Series norm_bars(const std::string& model_name, const Kernel& k, double ac
   for (std::size_t j = 0; j < n_features; ++j) {
     s.x.push_back(double(j) + shift);
     s.y.push_back(std::max(k.row_norm[j], plot_floor));
+  }
+  for (std::size_t j : k.exactly_off) {
+    zero_marks.x.push_back(double(j) + shift);
+    zero_marks.y.push_back(plot_floor);
   }
   return s;
 }
@@ -184,7 +189,8 @@ void run(const experiment::Options& opt) {
   std::cerr << "[l1fs] " << n_train << " training rows (" << positives / n_train * 100 << "% positive), " << n_test
             << " test rows; features 0-4 informative, 5-19 noise\n";
   plot::Figure norms = norms_figure(variants.size());
-  bool any_zero_row = false;
+  plot::Series zero_marks{.title = "row exactly zero (drawn at 1e-6)", .x = {}, .y = {},
+                          .style = "points pt 9 ps 1.5 lc rgb 'black'"};
   for (std::size_t m = 0; m < variants.size(); ++m) {
     const std::string model_name = experiment::name(variants[m]);
     auto model = build_model(variants[m], experiment::strength(opt, variants[m]), opt.seed);
@@ -198,24 +204,19 @@ void run(const experiment::Options& opt) {
     for (std::size_t i = 0; i < n_test; ++i) correct += (p(i, 0) > 0.5f) == (test.y(i, 0) > 0.5f);
     const double accuracy = double(correct) / double(n_test);
     const Kernel k = inspect(model.parameters().front().var.value());
-    any_zero_row = any_zero_row || k.zero_rows > 0;
     const auto r = feature_report(model_name, history, model, k, accuracy);
     print_progress(r, k);
     experiment::print_report(r);
     experiment::plot_losses("L1 feature selection, " + model_name + ": loss per epoch", history,
                             opt.out + "/l1fs_" + model_name + "_loss.png");
-    norms.series.push_back(norm_bars(model_name, k, accuracy, m, variants.size()));
+    norms.series.push_back(norm_bars(model_name, k, accuracy, m, variants.size(), zero_marks));
   }
   norms.series.push_back({.title = "switched-off threshold 1e-3",
                           .x = {-0.5, double(n_features) - 0.5},
                           .y = {switched_off_below, switched_off_below},
                           .style = "lines dt 2 lc rgb 'gray40'"});
-  if (any_zero_row) {
-    norms.series.push_back({.title = "exact zero (row all 0), drawn at 1e-6",
-                            .x = {-0.5, double(n_features) - 0.5},
-                            .y = {plot_floor, plot_floor},
-                            .style = "lines lw 2 lc rgb 'black'"});
-  }
+  const bool any_zero_row = !zero_marks.x.empty();
+  if (any_zero_row) norms.series.push_back(zero_marks);
   // Room for the exact zeros drawn at the floor, or at least for the threshold line.
   norms.ymin = any_zero_row ? plot_floor / 2 : switched_off_below / 2;
   plot::save_png(norms, opt.out + "/feature_norms.png");

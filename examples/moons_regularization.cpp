@@ -1,18 +1,21 @@
 // Two moons with and without weight regularization: the classic "an over-sized network overfits
 // 80 noisy points" demonstration, set up the Keras way.
 //
-//   moons_regularization --out out/moons                 # none, l1, l2, l1_prox; 2000 epochs
+//   moons_regularization --out out/moons                 # none, l1, l2, l1_prox, group_prox; 2000 epochs
 //   moons_regularization --reg none,l1 --epochs 500 --lambda 1e-4
 //
 // Data: scikit-learn's make_moons(100, noise=0.25, random_state=2), point for point (written to
 // <out>/data.csv). Model: 2-128-128-1 (relu, relu, sigmoid), Adam(lr 0.01), binary cross-entropy,
 // batch 32, validation_split 0.2 (the LAST 20 rows, as Keras takes them). Regularized variants put
 // λ = --lambda (0.001) on both hidden kernels; l1_prox trains with proximal Adam (soft-thresholding instead
-// of the L1 subgradient), which can set weights exactly to zero.
+// of the L1 subgradient), which can set weights exactly to zero; group_prox puts a group lasso on each
+// hidden unit's incoming weights (see build_model), also by proximal Adam, which kills whole units.
 //
 // Output: one JSON line per model on stdout (test_metric val_accuracy on the 20 held-out rows;
 // extra: first_layer_exact_zeros, first_layer_below_1e-3, first_layer_weights, val_loss,
-// val_data_loss = val_loss without the penalty), progress on stderr, and PNGs:
+// val_data_loss = val_loss without the penalty; what model.compact() keeps: hidden_units_alive per
+// hidden layer, parameters -> compact_parameters, and compact_max_abs_diff, the largest difference
+// between the two models' predictions over the plotted grid), progress on stderr, and PNGs:
 //   moons_<model>_regions.png        P(class 1) over the plane, 0.5 boundary, the 100 points
 //   moons_<model>_loss.png           training and validation loss per epoch
 //   moons_first_layer_weights.png    histogram of the first-layer kernel weights, every model
@@ -221,6 +224,7 @@ void run(const experiment::Options& opt) {
 
 int main(int argc, char** argv) {
   return experiment::run_main(
-      argc, argv, "Two moons (100 noisy points): a 2-128-128-1 network with and without L1/L2 kernel regularization",
-      {.epochs = 2000, .reg = "none,l1,l2,l1_prox", .lambda = 0.001}, run);
+      argc, argv, "Two moons (100 noisy points): a 2-128-128-1 network with and without L1/L2/group lasso kernel "
+      "regularization",
+      {.epochs = 2000, .reg = "none,l1,l2,l1_prox,group_prox", .lambda = 0.001}, run);
 }
