@@ -75,10 +75,10 @@ void train_and_report(experiment::Variant variant, const std::string& model_name
 void run(const experiment::Options& opt) {
   const auto variants = experiment::variants(opt.reg);
   for (const auto v : variants)
-    if (v == experiment::Variant::l1_prox)
+    if (experiment::proximal(v))
       throw std::invalid_argument(
-          "--reg: l1_prox soft-thresholds weights, but this example regularizes the output's activity "
-          "(choose from none, l1, l2, l1l2)");
+          "--reg: " + experiment::name(v) +
+          " thresholds weights, but this example regularizes the output's activity (choose from none, l1, l2, l1l2)");
 
   const auto boston = datasets::load_boston(datasets::data_dir(opt.data) + "/boston/data.csv");
   const xt::xarray<float> x = xt::cast<float>(boston.features);

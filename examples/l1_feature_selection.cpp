@@ -1,7 +1,7 @@
 // L1 as feature selection: does an L1 penalty on the first kernel switch off the inputs that
-// carry no information?
+// carry no information? And a group lasso over the first kernel's rows (one group per input)?
 //
-//   l1_feature_selection --out out/l1fs                   # none, l1, l1_prox; 15 epochs
+//   l1_feature_selection --out out/l1fs                   # none, l1, l1_prox, group_prox; 15 epochs
 //   l1_feature_selection --reg l1,l1_prox --epochs 40 --seed 7 --lambda 3e-3
 //
 // Data (generated, documented here; datasets::RandomState(seed), numpy's legacy stream):
@@ -13,11 +13,14 @@
 // set's features and e's).
 //
 // Model: 20-128-64-1 (relu, relu, sigmoid), L1(--lambda, 0.001) on the first kernel only (none: no
-// penalty), Adam(lr 0.001), binary cross-entropy, 15 epochs, batch 128, validation_split 0.1.
-// For each model: the L2 norm of each input feature's row of the (20, 128) first kernel, the
-// exact zeros there, the features switched off (row norm < 1e-3), and the accuracy on the 2000
-// generated test rows, plus the dead hidden units (all-zero kernel columns) and the ratio of the
-// mean noise-feature norm to the mean informative-feature norm. One JSON line per model on stdout;
+// penalty; group_prox: GroupLasso(--lambda, GroupBy::input), one group per input feature's row,
+// by proximal Adam), Adam(lr 0.001), binary cross-entropy, 15 epochs, batch 128,
+// validation_split 0.1. For each model: the L2 norm of each input feature's row of the (20, 128)
+// first kernel, the exact zeros there, the features switched off (row norm < 1e-3) and those
+// whose row is exactly zero, and the accuracy on the 2000 generated test rows, plus the dead
+// hidden units (all-zero kernel columns), the ratio of the mean noise-feature norm to the mean
+// informative-feature norm, and what model.compact() keeps (input features, parameters). One
+// JSON line per model on stdout;
 // <out>/feature_norms.png compares the per-feature norms of every model (bars side by side, log y);
 // <out>/l1fs_<model>_loss.png the loss curves.
 #include <algorithm>
@@ -70,7 +73,7 @@ nn::Model build_model(experiment::Variant v, double lambda, std::uint64_t seed) 
 // What the first kernel (20, 128) says about each input feature.
 struct Kernel {
   std::vector<double> row_norm;
-  std::vector<std::size_t> row_zeros, switched_off;
+  std::vector<std::size_t> row_zeros, switched_off, exactly_off;  // exactly_off: rows all exactly zero
   std::size_t zero_weights = 0, zero_rows = 0, zero_units = 0, size = 0;
   double informative_mean = 0, noise_mean = 0;
 };
@@ -78,7 +81,7 @@ struct Kernel {
 Kernel inspect(const xt::xarray<float>& kernel) {
   const std::size_t units = kernel.shape()[1];
   Kernel k{.row_norm = std::vector<double>(n_features), .row_zeros = std::vector<std::size_t>(n_features),
-           .switched_off = {}, .size = kernel.size()};
+           .switched_off = {}, .exactly_off = {}, .size = kernel.size()};
   for (std::size_t j = 0; j < n_features; ++j) {
     double sq = 0;
     for (std::size_t u = 0; u < units; ++u) {
@@ -89,6 +92,7 @@ Kernel inspect(const xt::xarray<float>& kernel) {
     k.row_norm[j] = std::sqrt(sq);
     k.zero_weights += k.row_zeros[j];
     k.zero_rows += k.row_zeros[j] == units;
+    if (k.row_zeros[j] == units) k.exactly_off.push_back(j);
     if (k.row_norm[j] < switched_off_below) k.switched_off.push_back(j);
   }
   for (std::size_t u = 0; u < units; ++u) {  // hidden units whose whole input column is zero (dead units)
@@ -116,9 +120,15 @@ experiment::Report feature_report(const std::string& model_name, const nn::Histo
   r.extra["first_layer_zero_units"] = k.zero_units;
   r.extra["noise_to_informative_norm_ratio"] = k.noise_mean / k.informative_mean;
   r.extra["switched_off"] = k.switched_off;
+  r.extra["switched_off_exactly"] = k.exactly_off;
   r.extra["informative_kept"] = static_cast<std::size_t>(n_informative - informative_off);
   r.extra["noise_switched_off"] = k.switched_off.size() - static_cast<std::size_t>(informative_off);
   r.extra["val_accuracy"] = history["val_accuracy"].back();
+  nn::CompactionReport compacted;
+  model.compact(&compacted);
+  r.extra["compact_kept_features"] = compacted.kept_features;
+  r.extra["parameters"] = compacted.parameters_before;
+  r.extra["compact_parameters"] = compacted.parameters_after;
   return r;
 }
 
@@ -127,7 +137,9 @@ void print_progress(const experiment::Report& r, const Kernel& k) {
   for (std::size_t j : k.switched_off) off << (off.tellp() > 0 ? "," : "") << j;
   std::cerr << " " << r.train_seconds << " s, test accuracy " << r.test_value << ", exact-zero weights "
             << k.zero_weights << "/" << k.size << " (" << k.zero_units << " dead units), noise/informative norm "
-            << k.noise_mean / k.informative_mean << ", switched off: [" << off.str() << "]\n";
+            << k.noise_mean / k.informative_mean << ", switched off: [" << off.str() << "] (" << k.exactly_off.size()
+            << " rows exactly zero), informative kept " << r.extra["informative_kept"] << ", compact model "
+            << r.extra["compact_parameters"] << " parameters\n";
 }
 
 // The feature-norm figure: one bar per (feature, model), the models' bars side by side.
@@ -137,7 +149,7 @@ plot::Figure norms_figure(std::size_t models) {
                      .ylabel = "L2 norm of the feature's 128 weights (exact 0 drawn at 1e-6)",
                      .series = {},
                      .logy = true,
-                     .width = 1100,
+                     .width = 1250,
                      .height = 620,
                      .boxwidth = 0.8 / double(models)};
   for (std::size_t j = 0; j < n_features; ++j) {
@@ -146,10 +158,12 @@ plot::Figure norms_figure(std::size_t models) {
   return norms;
 }
 
+// A model's bars; its rows that are exactly zero also get a mark in `zero_marks` at the floor.
 plot::Series norm_bars(const std::string& model_name, const Kernel& k, double accuracy, std::size_t index,
-                       std::size_t models) {
-  plot::Series s{.title = model_name + " (test acc " + std::to_string(accuracy).substr(0, 5) + ", " +
-                          std::to_string(k.switched_off.size()) + " off)",
+                       std::size_t models, plot::Series& zero_marks) {
+  plot::Series s{.title = model_name + ": acc " + std::to_string(accuracy).substr(0, 5) + ", " +
+                          std::to_string(k.switched_off.size()) + " off, " + std::to_string(k.exactly_off.size()) +
+                          " exactly 0",
                  .x = {},
                  .y = {},
                  .style = "boxes fs solid 0.75 noborder"};
@@ -157,6 +171,10 @@ plot::Series norm_bars(const std::string& model_name, const Kernel& k, double ac
   for (std::size_t j = 0; j < n_features; ++j) {
     s.x.push_back(double(j) + shift);
     s.y.push_back(std::max(k.row_norm[j], plot_floor));
+  }
+  for (std::size_t j : k.exactly_off) {
+    zero_marks.x.push_back(double(j) + shift);
+    zero_marks.y.push_back(plot_floor);
   }
   return s;
 }
@@ -171,10 +189,11 @@ void run(const experiment::Options& opt) {
   std::cerr << "[l1fs] " << n_train << " training rows (" << positives / n_train * 100 << "% positive), " << n_test
             << " test rows; features 0-4 informative, 5-19 noise\n";
   plot::Figure norms = norms_figure(variants.size());
-  bool any_zero_row = false;
+  plot::Series zero_marks{.title = "row exactly zero (drawn at 1e-6)", .x = {}, .y = {},
+                          .style = "points pt 9 ps 1.5 lc rgb 'black'"};
   for (std::size_t m = 0; m < variants.size(); ++m) {
     const std::string model_name = experiment::name(variants[m]);
-    auto model = build_model(variants[m], *opt.lambda, opt.seed);
+    auto model = build_model(variants[m], experiment::strength(opt, variants[m]), opt.seed);
     model.build({n_features});
     if (m == 0) std::cerr << model.summary() << '\n';
     std::cerr << "[l1fs] training '" << model_name << "' for " << opt.epochs << " epochs..." << std::flush;
@@ -185,18 +204,19 @@ void run(const experiment::Options& opt) {
     for (std::size_t i = 0; i < n_test; ++i) correct += (p(i, 0) > 0.5f) == (test.y(i, 0) > 0.5f);
     const double accuracy = double(correct) / double(n_test);
     const Kernel k = inspect(model.parameters().front().var.value());
-    any_zero_row = any_zero_row || k.zero_rows > 0;
     const auto r = feature_report(model_name, history, model, k, accuracy);
     print_progress(r, k);
     experiment::print_report(r);
     experiment::plot_losses("L1 feature selection, " + model_name + ": loss per epoch", history,
                             opt.out + "/l1fs_" + model_name + "_loss.png");
-    norms.series.push_back(norm_bars(model_name, k, accuracy, m, variants.size()));
+    norms.series.push_back(norm_bars(model_name, k, accuracy, m, variants.size(), zero_marks));
   }
   norms.series.push_back({.title = "switched-off threshold 1e-3",
                           .x = {-0.5, double(n_features) - 0.5},
                           .y = {switched_off_below, switched_off_below},
                           .style = "lines dt 2 lc rgb 'gray40'"});
+  const bool any_zero_row = !zero_marks.x.empty();
+  if (any_zero_row) norms.series.push_back(zero_marks);
   // Room for the exact zeros drawn at the floor, or at least for the threshold line.
   norms.ymin = any_zero_row ? plot_floor / 2 : switched_off_below / 2;
   plot::save_png(norms, opt.out + "/feature_norms.png");
@@ -207,6 +227,7 @@ void run(const experiment::Options& opt) {
 int main(int argc, char** argv) {
   return experiment::run_main(
       argc, argv,
-      "L1 feature selection: 5 informative + 15 noise inputs, a 20-128-64-1 classifier with L1 on the first kernel",
-      {.epochs = 15, .reg = "none,l1,l1_prox", .lambda = 0.001}, run);
+      "L1 feature selection: 5 informative + 15 noise inputs, a 20-128-64-1 classifier with L1 (or, group_prox, "
+      "a group lasso over each input's row) on the first kernel",
+      {.epochs = 15, .reg = "none,l1,l1_prox,group_prox", .lambda = 0.001, .group_lambda = 0.005}, run);
 }

@@ -1,18 +1,21 @@
 // Two moons with and without weight regularization: the classic "an over-sized network overfits
 // 80 noisy points" demonstration, set up the Keras way.
 //
-//   moons_regularization --out out/moons                 # none, l1, l2, l1_prox; 2000 epochs
+//   moons_regularization --out out/moons                 # none, l1, l2, l1_prox, group_prox; 2000 epochs
 //   moons_regularization --reg none,l1 --epochs 500 --lambda 1e-4
 //
 // Data: scikit-learn's make_moons(100, noise=0.25, random_state=2), point for point (written to
 // <out>/data.csv). Model: 2-128-128-1 (relu, relu, sigmoid), Adam(lr 0.01), binary cross-entropy,
 // batch 32, validation_split 0.2 (the LAST 20 rows, as Keras takes them). Regularized variants put
 // λ = --lambda (0.001) on both hidden kernels; l1_prox trains with proximal Adam (soft-thresholding instead
-// of the L1 subgradient), which can set weights exactly to zero.
+// of the L1 subgradient), which can set weights exactly to zero; group_prox puts a group lasso on each
+// hidden unit's incoming weights (see build_model), also by proximal Adam, which kills whole units.
 //
 // Output: one JSON line per model on stdout (test_metric val_accuracy on the 20 held-out rows;
 // extra: first_layer_exact_zeros, first_layer_below_1e-3, first_layer_weights, val_loss,
-// val_data_loss = val_loss without the penalty), progress on stderr, and PNGs:
+// val_data_loss = val_loss without the penalty; what model.compact() keeps: hidden_units_alive per
+// hidden layer, parameters -> compact_parameters, and compact_max_abs_diff, the largest difference
+// between the two models' predictions over the plotted grid), progress on stderr, and PNGs:
 //   moons_<model>_regions.png        P(class 1) over the plane, 0.5 boundary, the 100 points
 //   moons_<model>_loss.png           training and validation loss per epoch
 //   moons_first_layer_weights.png    histogram of the first-layer kernel weights, every model
@@ -39,11 +42,17 @@ namespace {
 constexpr double learning_rate = 0.01;
 constexpr double validation_split = 0.2;
 
+// group_prox groups each hidden kernel by its columns (GroupBy::output): a column is one unit's
+// incoming weights, so a zeroed group is a dead unit of that layer (its output is the constant
+// relu(bias), which compact() folds into the next bias). Rows would group the first kernel by
+// its 2 inputs (both needed) and the second by the first layer's units again, leaving the
+// second layer's units without a group.
 nn::Model build_model(experiment::Variant v, double lambda, std::uint64_t seed) {
+  const auto reg = experiment::regularizer(v, lambda, nn::GroupBy::output);
   nn::Model model(seed);
   model.add(nn::Input({2}));
-  model.add(nn::Dense(128, "relu", {.kernel_regularizer = experiment::regularizer(v, lambda)}));
-  model.add(nn::Dense(128, "relu", {.kernel_regularizer = experiment::regularizer(v, lambda)}));
+  model.add(nn::Dense(128, "relu", {.kernel_regularizer = reg}));
+  model.add(nn::Dense(128, "relu", {.kernel_regularizer = reg}));
   model.add(nn::Dense(1, "sigmoid"));
   model.compile(experiment::adam(v, learning_rate), "binary_crossentropy", {"accuracy"});
   return model;
@@ -112,8 +121,24 @@ double val_accuracy(nn::Model& model, const Moons& m) {
   return double(correct) / double(m.n - m.split_at);
 }
 
+// What compact() keeps of the trained model: the surviving hidden units of each layer, the
+// parameters, and the largest difference between the two models' predictions over the grid.
+nlohmann::json compaction(nn::Model& model, const Grid& g) {
+  nn::CompactionReport report;
+  auto compact = model.compact(&report);
+  const auto grid_p = model.predict(g.points, 4096);
+  const auto compact_p = compact.predict(g.points, 4096);
+  nlohmann::json j = {{"parameters", report.parameters_before},
+                      {"compact_parameters", report.parameters_after},
+                      {"compact_max_abs_diff", static_cast<double>(xt::amax(xt::abs(compact_p - grid_p))())}};
+  std::vector<std::size_t> units;
+  for (std::size_t l = 0; l + 1 < report.layers.size(); ++l) units.push_back(report.layers[l].units_after);
+  j["hidden_units_alive"] = units;
+  return j;
+}
+
 experiment::Report moons_report(const std::string& model_name, const nn::History& history, nn::Model& model,
-                                const Moons& m) {
+                                const Moons& m, const Grid& g) {
   auto r = experiment::report("moons", model_name, history, model);
   r.test_metric = "val_accuracy";
   r.test_value = val_accuracy(model, m);
@@ -126,6 +151,7 @@ experiment::Report moons_report(const std::string& model_name, const nn::History
   const xt::xarray<float> x_val = xt::view(m.x, xt::range(m.split_at, m.n));
   const xt::xarray<float> y_val = xt::view(m.y, xt::range(m.split_at, m.n));
   r.extra["val_data_loss"] = model.evaluate(x_val, y_val).at("data_loss");
+  r.extra.update(compaction(model, g));
   return r;
 }
 
@@ -167,17 +193,19 @@ void run(const experiment::Options& opt) {
                                      .smooth = 50};
   for (const auto v : variants) {
     const std::string model_name = experiment::name(v);
-    auto model = build_model(v, *opt.lambda, opt.seed);
+    auto model = build_model(v, experiment::strength(opt, v), opt.seed);
     model.build({2});
     if (v == variants.front()) std::cerr << model.summary() << '\n';
     std::cerr << "[moons] training '" << model_name << "' for " << opt.epochs << " epochs..." << std::flush;
     const auto history = model.fit(m.x, m.y, {.epochs = opt.epochs, .batch_size = 32,
                                               .validation_split = validation_split, .seed = opt.seed, .verbose = 0});
-    const auto r = moons_report(model_name, history, model, m);
+    const auto r = moons_report(model_name, history, model, m, grid);
     const auto zeros = r.extra["first_layer_exact_zeros"].get<std::size_t>();
     const auto small = r.extra["first_layer_below_1e-3"].get<std::size_t>();
     std::cerr << " " << r.train_seconds << " s, val_loss " << r.final_val_loss << ", val_accuracy " << r.test_value
-              << ", first-layer zeros " << zeros << "/" << r.extra["first_layer_weights"] << '\n';
+              << ", first-layer zeros " << zeros << "/" << r.extra["first_layer_weights"] << ", hidden units alive "
+              << r.extra["hidden_units_alive"] << ", compact model " << r.extra["compact_parameters"]
+              << " parameters (predictions differ by " << r.extra["compact_max_abs_diff"] << ")\n";
     experiment::print_report(r);
 
     plot_regions(model, r, m, grid, opt.out + "/moons_" + model_name + "_regions.png");
@@ -196,6 +224,7 @@ void run(const experiment::Options& opt) {
 
 int main(int argc, char** argv) {
   return experiment::run_main(
-      argc, argv, "Two moons (100 noisy points): a 2-128-128-1 network with and without L1/L2 kernel regularization",
-      {.epochs = 2000, .reg = "none,l1,l2,l1_prox", .lambda = 0.001}, run);
+      argc, argv, "Two moons (100 noisy points): a 2-128-128-1 network with and without L1/L2/group lasso kernel "
+      "regularization",
+      {.epochs = 2000, .reg = "none,l1,l2,l1_prox,group_prox", .lambda = 0.001}, run);
 }

@@ -19,16 +19,23 @@ void add_options(CLI::App& app, Options& o) {
       ->check(cli::integer_in<std::uint64_t>());
   app.add_option("--data", o.data, "data directory (default: $TAPEFLOW_DATA, else the build tree's data/)");
   app.add_option("--out", o.out, "directory for the PNG plots (created if missing)")->capture_default_str();
-  app.add_option("--reg", o.reg, "comma-separated models to train, each once: none,l1,l2,l1l2,l1_prox")
+  app.add_option("--reg", o.reg, "comma-separated models to train, each once: none,l1,l2,l1l2,l1_prox,group_prox")
       ->capture_default_str();
+  CLI::Option* lambda = nullptr;
   if (o.lambda) {
-    app.add_option("--lambda", *o.lambda, "strength of the L1/L2 penalties (l1l2: of both)")
-        ->capture_default_str()
-        ->check(cli::finite_non_negative());
+    std::string help = "strength of the penalty: of L1/L2 (l1l2: of both); group_prox: the group lasso's lambda in "
+                       "lambda * sum over groups g of sqrt(size of g) * ||w_g||";
+    if (o.group_lambda) {
+      std::ostringstream group;
+      group << " (group_prox without --lambda: " << *o.group_lambda << ")";
+      help += group.str();
+    }
+    lambda = app.add_option("--lambda", *o.lambda, help)->capture_default_str()->check(cli::finite_non_negative());
   }
   // After every option's own check, before the program goes on: the --reg list and the --out
   // directory (also when left at their defaults).
-  app.final_callback([&o] {
+  app.final_callback([&o, lambda] {
+    o.lambda_given = lambda && lambda->count() > 0;
     try {
       variants(o.reg);
     } catch (const std::invalid_argument& e) {
@@ -44,6 +51,7 @@ int run_main(int argc, char** argv, const std::string& description, const Defaul
   options.epochs = defaults.epochs;
   options.reg = defaults.reg;
   options.lambda = defaults.lambda;
+  options.group_lambda = defaults.group_lambda;
   CLI::App app{description};
   add_options(app, options);
   if (more_options) more_options(app);
@@ -59,7 +67,10 @@ std::vector<Variant> variants(const std::string& list) {
     else if (item == "l2") out.push_back(Variant::l2);
     else if (item == "l1l2") out.push_back(Variant::l1l2);
     else if (item == "l1_prox") out.push_back(Variant::l1_prox);
-    else throw std::invalid_argument("--reg: unknown model '" + item + "' (choose from none, l1, l2, l1l2, l1_prox)");
+    else if (item == "group_prox") out.push_back(Variant::group_prox);
+    else
+      throw std::invalid_argument("--reg: unknown model '" + item +
+                                  "' (choose from none, l1, l2, l1l2, l1_prox, group_prox)");
     if (std::find(out.begin(), out.end() - 1, out.back()) != out.end() - 1)
       throw std::invalid_argument("--reg: model '" + item + "' is given twice in '" + list + "'");
   }
@@ -74,23 +85,33 @@ std::string name(Variant v) {
     case Variant::l2: return "l2";
     case Variant::l1l2: return "l1l2";
     case Variant::l1_prox: return "l1_prox";
+    case Variant::group_prox: return "group_prox";
   }
   return "?";
 }
 
-nn::Regularizer regularizer(Variant v, double lambda) {
+double strength(const Options& o, Variant v) {
+  if (!o.lambda) throw std::logic_error("experiment::strength: this program has no --lambda");
+  if (v == Variant::group_prox && o.group_lambda && !o.lambda_given) return *o.group_lambda;
+  return *o.lambda;
+}
+
+nn::Regularizer regularizer(Variant v, double lambda, nn::GroupBy groups) {
   switch (v) {
     case Variant::none: return {};
     case Variant::l1:
     case Variant::l1_prox: return nn::L1(lambda);
     case Variant::l2: return nn::L2(lambda);
     case Variant::l1l2: return nn::L1L2(lambda, lambda);
+    case Variant::group_prox: return nn::GroupLasso(lambda, groups);
   }
   return {};
 }
 
+bool proximal(Variant v) { return v == Variant::l1_prox || v == Variant::group_prox; }
+
 nn::OptimizerConfig adam(Variant v, double learning_rate) {
-  return nn::Adam{.learning_rate = learning_rate, .proximal_l1 = v == Variant::l1_prox};
+  return nn::Adam{.learning_rate = learning_rate, .proximal = proximal(v)};
 }
 
 template <class T>

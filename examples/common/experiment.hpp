@@ -32,6 +32,8 @@ struct Options {
   std::string out = "out";
   std::string reg = "none";
   std::optional<double> lambda;  // the penalty strength; a program that gives it a default has --lambda
+  std::optional<double> group_lambda;  // group_prox's strength while --lambda is not given (none: *lambda)
+  bool lambda_given = false;           // --lambda was on the command line
 };
 
 // Adds the options above and makes CLI11_PARSE reject, in one line naming the option, an --epochs
@@ -43,11 +45,13 @@ constexpr int max_epochs = 1000000;
 void add_options(CLI::App& app, Options& options);
 
 // What differs between the programs' shared options: the defaults of --epochs, --reg and
-// --lambda (std::nullopt: the program has no --lambda).
+// --lambda (std::nullopt: the program has no --lambda), and group_prox's λ while --lambda is not
+// given (std::nullopt: --lambda's default).
 struct Defaults {
   int epochs;
   std::string reg;
   std::optional<double> lambda;
+  std::optional<double> group_lambda = std::nullopt;
 };
 // The main() of a regularization example (cli::run_main): add_options with `defaults`, then
 // `more_options` adds the program's own options, and `body` runs with the parsed options.
@@ -56,14 +60,21 @@ using MoreOptions = std::function<void(CLI::App&)>;
 int run_main(int argc, char** argv, const std::string& description, const Defaults& defaults, const Body& body,
              const MoreOptions& more_options = {});
 
-// The regularization variants of --reg: none, l1, l2, l1l2, l1_prox.
-enum class Variant { none, l1, l2, l1l2, l1_prox };
+// The regularization variants of --reg: none, l1, l2, l1l2, l1_prox, group_prox (the group lasso
+// λ·Σ_g √p_g·‖w_g‖₂ applied by proximal Adam, which zeroes whole groups exactly).
+enum class Variant { none, l1, l2, l1l2, l1_prox, group_prox };
 // Throws std::invalid_argument naming the unknown or repeated item.
 std::vector<Variant> variants(const std::string& list);
 std::string name(Variant v);
-// The kernel regularizer of a variant with strength lambda (l1l2: lambda for both).
-nn::Regularizer regularizer(Variant v, double lambda);
-// Adam with the given learning rate; proximal for l1_prox.
+// The strength for variant v: --lambda when given, else group_prox's own default if the program
+// has one, else --lambda's default. Throws std::logic_error for a program without --lambda.
+double strength(const Options& options, Variant v);
+// The kernel regularizer of a variant with strength lambda (l1l2: lambda for both; group_prox:
+// nn::GroupLasso(lambda, groups), by default one group per kernel row = per input feature).
+nn::Regularizer regularizer(Variant v, double lambda, nn::GroupBy groups = nn::GroupBy::input);
+// True for the variants trained with proximal steps: l1_prox, group_prox.
+bool proximal(Variant v);
+// Adam with the given learning rate; proximal for l1_prox and group_prox.
 nn::OptimizerConfig adam(Variant v, double learning_rate);
 
 struct Report {
