@@ -1,0 +1,12 @@
+// The `sparse` section of the benchmark: dense (BLAS) against sparse-weight products.
+#pragma once
+
+namespace bench {
+
+// One JSON line per (shape, batch, density, product): x·W (forward) and g·Wᵀ (input gradient) on
+// the MNIST layer shapes through ad::matmul, with ad::SparseKernels::off and ::on in alternating
+// rounds; min and median microseconds of each side, the ratio of medians (sparse / dense), and
+// whether the automatic rule takes the sparse path there. quick: fewer cases and repetitions.
+void bench_sparse(bool quick);
+
+}  // namespace bench
