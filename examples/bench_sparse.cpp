@@ -71,7 +71,7 @@ void print(std::size_t k, std::size_t n, std::size_t m, double density, bool tw,
               k, n, m, density, tw ? "input_grad" : "forward", dense * 1e6, sparse * 1e6,
               *std::min_element(s.dense.begin(), s.dense.end()) * 1e6,
               *std::min_element(s.sparse.begin(), s.sparse.end()) * 1e6, sparse / dense,
-              density <= ad::sparse_max_density(m, k, n) ? "true" : "false");
+              density <= ad::sparse_max_density(m, tw ? n : k, tw ? k : n) ? "true" : "false");
   std::fflush(stdout);
 }
 

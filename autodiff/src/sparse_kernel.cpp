@@ -153,8 +153,8 @@ bool sparse_right_product(const Var<T>& w, bool tw, std::size_t m, const T* x, T
   if (std::max({m, k, n}) > limit) return false;  // beyond 32-bit indices: the BLAS
   const bool force = mode == SparseKernels::on;
   const SparseForm<T>& f = form_of(w, force);
-  if (!force && (!f.compressed || f.density > sparse_max_density(m, k, n))) return false;
   const std::size_t inner = tw ? n : k, outer = tw ? k : n;
+  if (!force && (!f.compressed || f.density > sparse_max_density(m, inner, outer))) return false;
   if (!all_finite(x, m * inner)) return false;  // the BLAS's 0·inf = NaN
   product_with(tw ? f.rows : f.columns, m, outer, inner, x, c);
   return true;

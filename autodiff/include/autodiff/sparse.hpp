@@ -30,8 +30,8 @@ void set_sparse_kernels(const std::string& mode);
 // ValueError naming the variable), else automatic.
 SparseKernels sparse_kernels();
 
-// The automatic rule: the largest fraction of nonzeros of W (k×n) at which a product with m rows
-// takes the sparse path.
-double sparse_max_density(std::size_t m, std::size_t k, std::size_t n);
+// The automatic rule: the largest fraction of nonzeros of W at which x·op(W), x with m rows, takes
+// the sparse path; inner is the contracted length (x's columns), outer op(W)'s columns.
+double sparse_max_density(std::size_t m, std::size_t inner, std::size_t outer);
 
 }  // namespace ad
