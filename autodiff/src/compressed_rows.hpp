@@ -80,42 +80,62 @@ void compress(const T* rows, std::size_t m, std::size_t k, CompressedRows<T>& r)
   }
 }
 
-// C = op(A)·B from op(A)'s compressed rows. Columns of B and C go in panels of 8 SIMD registers:
-// a row of C accumulates in registers while the panel of B stays in cache across rows.
-template <class T>
-void gemm_compressed(const CompressedRows<T>& r, std::size_t m, std::size_t n, std::size_t k, const T* b, T* c) {
+// Columns [j0, j0 + panel) of C = op(A)·B, panel = `registers` SIMD registers wide, from op(A)'s
+// compressed rows: a row of C accumulates in registers while the panel of B stays in cache across
+// rows. The panel of B is copied to a contiguous k×panel block first: in place its rows lie n
+// elements apart, a power of two in typical layers, and would all map to a few cache sets.
+template <std::size_t registers, class T>
+void compressed_panel(const CompressedRows<T>& r, std::size_t m, std::size_t n, std::size_t k, const T* b, T* c,
+                      std::size_t j0) {
   using Batch = xsimd::batch<T>;
-  constexpr std::size_t lanes = Batch::size, registers = 8, panel = lanes * registers;
-  // The panel of B is copied to a contiguous k×panel block first: in place its rows lie n
-  // elements apart, a power of two in typical layers, and would all map to a few cache sets.
+  constexpr std::size_t lanes = Batch::size, panel = lanes * registers;
   thread_local std::vector<T> packed;
   packed.resize(k * panel);
+  for (std::size_t row = 0; row < k; ++row) {
+#pragma GCC unroll 8
+    for (std::size_t q = 0; q < registers; ++q)
+      Batch::load_unaligned(b + row * n + j0 + q * lanes).store_unaligned(packed.data() + row * panel + q * lanes);
+  }
+  for (std::size_t i = 0; i < m; ++i) {
+    Batch acc[registers];
+#pragma GCC unroll 8
+    for (std::size_t q = 0; q < registers; ++q) acc[q] = Batch(T(0));
+    for (std::uint32_t p = r.start[i]; p < r.start[i + 1]; ++p) {
+      const Batch v(r.value[p]);
+      const T* brow = packed.data() + std::size_t(r.column[p]) * panel;
+#pragma GCC unroll 8
+      for (std::size_t q = 0; q < registers; ++q) acc[q] = xsimd::fma(v, Batch::load_unaligned(brow + q * lanes), acc[q]);
+    }
+    T* crow = c + i * n + j0;
+#pragma GCC unroll 8
+    for (std::size_t q = 0; q < registers; ++q) acc[q].store_unaligned(crow + q * lanes);
+  }
+}
+
+// C = op(A)·B from op(A)'s compressed rows: panels of 8 SIMD registers across C's columns, then
+// of 4, 2 and 1 for what is left (a batch of 32 rows is one 4-register panel), then plain loops
+// for the last columns, fewer than one register.
+template <class T>
+void gemm_compressed(const CompressedRows<T>& r, std::size_t m, std::size_t n, std::size_t k, const T* b, T* c) {
+  constexpr std::size_t lanes = xsimd::batch<T>::size;
   std::size_t j0 = 0;
-  for (; j0 + panel <= n; j0 += panel) {
-    for (std::size_t row = 0; row < k; ++row) {
-#pragma GCC unroll 8
-      for (std::size_t q = 0; q < registers; ++q)
-        Batch::load_unaligned(b + row * n + j0 + q * lanes).store_unaligned(packed.data() + row * panel + q * lanes);
-    }
-    for (std::size_t i = 0; i < m; ++i) {
-      Batch acc[registers];
-#pragma GCC unroll 8
-      for (std::size_t q = 0; q < registers; ++q) acc[q] = Batch(T(0));
-      for (std::uint32_t p = r.start[i]; p < r.start[i + 1]; ++p) {
-        const Batch v(r.value[p]);
-        const T* brow = packed.data() + std::size_t(r.column[p]) * panel;
-#pragma GCC unroll 8
-        for (std::size_t q = 0; q < registers; ++q) acc[q] = xsimd::fma(v, Batch::load_unaligned(brow + q * lanes), acc[q]);
-      }
-      T* crow = c + i * n + j0;
-#pragma GCC unroll 8
-      for (std::size_t q = 0; q < registers; ++q) acc[q].store_unaligned(crow + q * lanes);
-    }
+  for (; j0 + 8 * lanes <= n; j0 += 8 * lanes) compressed_panel<8>(r, m, n, k, b, c, j0);
+  if (j0 + 4 * lanes <= n) {
+    compressed_panel<4>(r, m, n, k, b, c, j0);
+    j0 += 4 * lanes;
+  }
+  if (j0 + 2 * lanes <= n) {
+    compressed_panel<2>(r, m, n, k, b, c, j0);
+    j0 += 2 * lanes;
+  }
+  if (j0 + lanes <= n) {
+    compressed_panel<1>(r, m, n, k, b, c, j0);
+    j0 += lanes;
   }
   if (j0 == n) return;
-  const std::size_t width = n - j0;  // < panel: plain loops
+  const std::size_t width = n - j0;  // < lanes: plain loops
   for (std::size_t i = 0; i < m; ++i) {
-    T acc[panel] = {};
+    T acc[lanes] = {};
     for (std::uint32_t p = r.start[i]; p < r.start[i + 1]; ++p) {
       const T v = r.value[p];
       const T* brow = b + std::size_t(r.column[p]) * n + j0;

@@ -4,13 +4,14 @@
 // (for x·W these are W's columns, for x·Wᵀ W's rows), through the kernel that skips a left
 // operand's zeros (compressed_rows.hpp). It vectorizes along the batch — the rows of x, columns
 // of xᵀ — with contiguous loads, where scattering into c's rows along W's nonzero columns would
-// be scalar. The two transposes cost m·(K + N). Small batches (predict of a few rows) take plain
-// dot products of x's rows with the compressed rows instead.
+// be scalar. The two transposes cost m·(K + N). A single row (predict of one example) takes plain
+// dot products of x with the compressed rows instead.
 //
 // W is compressed when its value is first seen: one scan of W (k·n), then the transposed form by
 // counting (nonzeros only). Predict reuses it; a training step (mutable_value) rebuilds it.
 #include "sparse_kernel.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <memory>
 #include <unordered_map>
@@ -103,9 +104,9 @@ const SparseForm<T>& form_of(const Var<T>& w, bool force) {
   return f;
 }
 
-// Batches below this many rows take dot products (one x row at a time); larger ones the kernel
-// vectorized along the batch, which needs the two transposes.
-constexpr std::size_t kMinBatchForPanels = 8;
+// One row takes dot products; more rows the kernel vectorized along the batch (padded to 8 rows),
+// which needs the two transposes but wins from 2 rows on (benchmark --only sparse).
+constexpr std::size_t kMinBatchForPanels = 2;
 
 // c (m×n) = x (m×k) · Rᵀ, R (n×k) in compressed rows: one dot product per element of c, each over
 // four partial sums (one running sum would wait on each add's latency).
@@ -133,13 +134,27 @@ void product_with(const CompressedRows<T>& r, std::size_t m, std::size_t n, std:
     dot_products(r, m, n, k, x, c);
     return;
   }
-  // cᵀ = R·xᵀ: the panels of xᵀ's columns are batch rows
-  thread_local std::vector<T> xt, ct;
-  xt.resize(k * m);
-  ct.resize(n * m);
-  transpose(x, m, k, xt.data());
-  gemm_compressed(r, n, m, k, xt.data(), ct.data());
-  transpose(ct.data(), n, m, c);
+  // cᵀ = R·xᵀ: the panels of xᵀ's columns are batch rows. The batch is padded with zero rows to
+  // a multiple of 8, so that every column of xᵀ is in a SIMD panel (the plain-loop remainder of
+  // gemm_compressed costs as much per column as a whole register).
+  const std::size_t padded = (m + 7) / 8 * 8;
+  thread_local std::vector<T> xp, xt, ct, cp;
+  if (padded != m) {
+    xp.assign(x, x + m * k);
+    xp.resize(padded * k, T(0));
+    x = xp.data();
+  }
+  xt.resize(k * padded);
+  ct.resize(n * padded);
+  transpose(x, padded, k, xt.data());
+  gemm_compressed(r, n, padded, k, xt.data(), ct.data());
+  if (padded == m) {
+    transpose(ct.data(), n, m, c);
+    return;
+  }
+  cp.resize(padded * n);
+  transpose(ct.data(), n, padded, cp.data());
+  std::copy_n(cp.data(), m * n, c);
 }
 
 }  // namespace

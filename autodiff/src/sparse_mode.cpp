@@ -36,22 +36,23 @@ SparseKernels sparse_kernels() {
   return static_cast<SparseKernels>(m);
 }
 
-// Measured with `benchmark --only sparse` (examples/README.md "Performance" has the table): the
-// sparse path against OpenBLAS's sgemm over densities 1%-60% on the MNIST layer shapes, at
-// batches 1, 8, 32 and 128, both products (x·W and g·Wᵀ).
-// - One row (predict of a single example): dot products beat the BLAS's gemv to 10% nonzeros on
-//   every shape (time ratio ≤ 0.9; 1.07 at 15% on 128×10).
-// - 128 rows and more: the batch-vectorized kernel wins to 10% (ratio ≤ 0.85) when the contracted
-//   length is 512 or 784, never at 128 or 10 (per-row overheads and the two transposes outweigh a
-//   product that small).
-// - 2 to 127 rows: never (the kernel's part-panel loop and the dot products both lose to sgemm).
+// Measured with `benchmark --only sparse` (examples/README.md "Sparse weights" has the figures):
+// the sparse path against OpenBLAS over densities 1%-60% of W on the MNIST layer shapes (784×512,
+// 512×128, 128×10), batches of 1 to 128 rows, both products (x·W and g·Wᵀ). The sparse time grows
+// with the nonzeros, the BLAS's with the whole of W — and faster once W outgrows the cache —, so:
+// - W of 2^18 elements or more (1 MB of floats; 784×512): to 10% nonzeros at every batch, 5% at 2-7
+//   rows (sparse/dense time ratio at most 0.74 at the threshold);
+// - smaller W: one row to 2%; 32 rows or more to 10% if the contracted length is 256 or more
+//   (ratio at most 0.85); otherwise never (per-row overheads and the transposes outweigh a product
+//   that small: 512×128 at 8 rows, g·Wᵀ with 128 inputs, 128×10).
 double sparse_max_density(std::size_t m, std::size_t inner, std::size_t outer) {
-  constexpr double kMaxDensity = 0.10;
-  constexpr std::size_t kMinInnerForBatches = 256, kMinBatch = 128;
-  (void)outer;
-  if (m == 1) return kMaxDensity;
-  if (m >= kMinBatch && inner >= kMinInnerForBatches) return kMaxDensity;
-  return -1;  // never
+  constexpr double kNever = -1;
+  constexpr std::size_t kLargeWeight = std::size_t{1} << 18, kMinInnerForBatches = 256, kMinBatch = 32;
+  const bool large = inner * outer >= kLargeWeight;
+  if (m == 1) return large ? 0.10 : 0.02;
+  if (large) return m < 8 ? 0.05 : 0.10;
+  if (inner >= kMinInnerForBatches && m >= kMinBatch) return 0.10;
+  return kNever;
 }
 
 }  // namespace ad

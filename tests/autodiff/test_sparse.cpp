@@ -1,7 +1,7 @@
 // Sparse-weight products (autodiff/sparse.hpp): with the sparse path forced on, matmul and linear
 // give the BLAS's results up to rounding — forward, input gradient, every density from 0 to 1,
-// shapes with k or n = 1, empty batches, both kernels (dot products below 8 rows, panels above) —
-// NaN and inf in x propagate as on the BLAS, and the cached compressed form follows every
+// shapes with k or n = 1, empty batches, both kernels (dot products for one row, SIMD panels for
+// more) — NaN and inf in x propagate as on the BLAS, and the cached compressed form follows every
 // mutable_value(). ctest runs this with TAPEFLOW_SPARSE=on, and once with an invalid value.
 #define BOOST_TEST_MODULE sparse
 #include <boost/test/unit_test.hpp>
@@ -66,8 +66,10 @@ void check_same(const xt::xarray<T>& sparse, const xt::xarray<T>& dense, std::si
 struct Case {
   std::size_t m, k, n;
 };
-// Dot products (m < 8), panels (m ≥ 8; 70 = one full 64-wide panel and a tail), k or n = 1, m = 0.
-const std::vector<Case> cases{{1, 7, 5}, {3, 1, 4}, {5, 6, 1}, {0, 4, 3}, {8, 9, 2}, {70, 33, 17}, {2, 40, 25}};
+// Dot products (m = 1), panels (m ≥ 2, padded to a multiple of 8 rows: 70 → 64 + 8, 100 → 64 + 32
+// + 8), k or n = 1, m = 0.
+const std::vector<Case> cases{{1, 7, 5},   {3, 1, 4},    {5, 6, 1},     {0, 4, 3},  {8, 9, 2},
+                              {70, 33, 17}, {2, 40, 25}, {100, 12, 6}, {1, 1, 1}, {16, 20, 40}};
 const std::vector<double> densities{0, 0.01, 0.1, 0.5, 1};
 
 template <class T>
