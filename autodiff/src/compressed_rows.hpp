@@ -51,13 +51,22 @@ struct CompressedRows {
   std::vector<T> value;
 };
 
-// rows: m×k row-major. Groups of 8 all-zero columns (image background) are skipped with one test;
-// inside a group every column is written and the cursor advances past nonzeros only, without a
-// branch per element (one would mispredict on image data).
+// The number of elements that are not ±0.
 template <class T>
-void compress(const T* rows, std::size_t m, std::size_t k, CompressedRows<T>& r) {
+std::size_t count_nonzeros(const T* a, std::size_t size) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < size; ++i) count += magnitude_bits(a[i]) != 0;
+  return count;
+}
+
+// rows: m×k row-major, with at most max_nonzeros nonzeros (m·k when not counted). Groups of 8
+// all-zero columns (image background) are skipped with one test; inside a group every column is
+// written and the cursor advances past nonzeros only, without a branch per element (one would
+// mispredict on image data): the cursor never passes max_nonzeros, so that many + 1 slots suffice.
+template <class T>
+void compress(const T* rows, std::size_t m, std::size_t k, std::size_t max_nonzeros, CompressedRows<T>& r) {
   r.start.assign(m + 1, 0);
-  const std::size_t capacity = m * k + 1;
+  const std::size_t capacity = max_nonzeros + 1;
   if (r.column.size() < capacity) {
     r.column.resize(capacity);
     r.value.resize(capacity);

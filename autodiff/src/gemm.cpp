@@ -100,7 +100,7 @@ void skip_zeros(bool ta, std::size_t m, std::size_t n, std::size_t k, const T* a
     detail::transpose(a, k, m, transposed.data());
     a = transposed.data();
   }
-  detail::compress(a, m, k, rows);
+  detail::compress(a, m, k, m * k, rows);
   detail::gemm_compressed(rows, m, n, k, b, c);
 }
 

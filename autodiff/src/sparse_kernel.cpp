@@ -7,8 +7,8 @@
 // be scalar. The two transposes cost m·(K + N). A single row (predict of one example) takes plain
 // dot products of x with the compressed rows instead.
 //
-// W is compressed when its value is first seen: one scan of W (k·n), then the transposed form by
-// counting (nonzeros only). Predict reuses it; a training step (mutable_value) rebuilds it.
+// W is compressed when its value is first seen: a count of its nonzeros and, if few enough, one
+// compressing scan (k·n), then the transposed form by counting (nonzeros only). Predict reuses it; a training step (mutable_value) rebuilds it.
 #include "sparse_kernel.hpp"
 
 #include <algorithm>
@@ -67,9 +67,7 @@ void rebuild(SparseForm<T>& f, const Var<T>& w, bool force) {
   f.version = w.node()->version;
   f.k = w.shape()[0];
   f.n = w.shape()[1];
-  thread_local CompressedRows<T> scratch;  // room for k·n nonzeros, reused
-  compress(w.value().data(), f.k, f.n, scratch);
-  const std::size_t nonzeros = scratch.start[f.k];
+  const std::size_t nonzeros = count_nonzeros(w.value().data(), f.k * f.n);
   f.density = double(nonzeros) / double(f.k * f.n);
   f.compressed = force || f.density <= kKeepDensity;
   if (!f.compressed) {
@@ -77,9 +75,8 @@ void rebuild(SparseForm<T>& f, const Var<T>& w, bool force) {
     f.columns = {};
     return;
   }
-  f.rows.start = scratch.start;
-  f.rows.column.assign(scratch.column.begin(), scratch.column.begin() + std::ptrdiff_t(nonzeros));
-  f.rows.value.assign(scratch.value.begin(), scratch.value.begin() + std::ptrdiff_t(nonzeros));
+  // Room for the nonzeros only: a large dense-ish W costs no k·n buffer.
+  compress(w.value().data(), f.k, f.n, nonzeros, f.rows);
   transpose_compressed(f.rows, f.k, f.n, f.columns);
 }
 
