@@ -51,12 +51,21 @@ struct CompressedRows {
   std::vector<T> value;
 };
 
-// The number of elements that are not ±0.
+// The number of a's elements that are not ±0 (NaN counts), or, as soon as it passes limit, some
+// number above limit: the count stops early on data denser than asked for. The per-block count
+// is an integer sum of 0/1 flags, which vectorizes.
 template <class T>
-std::size_t count_nonzeros(const T* a, std::size_t size) {
-  std::size_t count = 0;
-  for (std::size_t i = 0; i < size; ++i) count += magnitude_bits(a[i]) != 0;
-  return count;
+std::size_t count_nonzeros(const T* a, std::size_t size, std::size_t limit) {
+  constexpr std::size_t block = 4096;
+  std::size_t nonzeros = 0;
+  for (std::size_t i = 0; i < size; i += block) {
+    const std::size_t end = std::min(size, i + block);
+    std::uint32_t count = 0;
+    for (std::size_t j = i; j < end; ++j) count += magnitude_bits(a[j]) != 0;
+    nonzeros += count;
+    if (nonzeros > limit) return nonzeros;
+  }
+  return nonzeros;
 }
 
 // rows: m×k row-major, with at most max_nonzeros nonzeros (m·k when not counted). Groups of 8

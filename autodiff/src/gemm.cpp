@@ -77,16 +77,7 @@ constexpr std::size_t kMinMultiplyAdds = std::size_t{1} << 20;
 template <class T>
 bool mostly_zeros(const T* a, std::size_t size) {
   const std::size_t limit = static_cast<std::size_t>(kMaxDensity * double(size));
-  constexpr std::size_t block = 4096;
-  std::size_t nonzeros = 0;
-  for (std::size_t i = 0; i < size; i += block) {
-    const std::size_t end = std::min(size, i + block);
-    std::uint32_t count = 0;
-    for (std::size_t j = i; j < end; ++j) count += magnitude_bits(a[j]) != 0;
-    nonzeros += count;
-    if (nonzeros > limit) return false;
-  }
-  return true;
+  return detail::count_nonzeros(a, size, limit) <= limit;
 }
 
 template <class T>

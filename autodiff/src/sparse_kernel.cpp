@@ -24,9 +24,6 @@
 namespace ad::detail {
 namespace {
 
-// Above this density the compressed forms are not kept (no rule takes them), unless forced on.
-constexpr double kKeepDensity = 0.6;
-
 // W (k×n) as found at one version: its density, and both compressed forms when worth keeping.
 template <class T>
 struct SparseForm {
@@ -60,16 +57,20 @@ void transpose_compressed(const CompressedRows<T>& r, std::size_t rows, std::siz
   }
 }
 
-// Reads w's current value into f: the density, and the compressed forms if sparse enough or forced.
+// Reads w's current value into f: its density and compressed forms if sparse enough for the rule
+// (or forced), else only that it is not.
 template <class T>
 void rebuild(SparseForm<T>& f, const Var<T>& w, bool force) {
   f.node = w.node_ptr();
   f.version = w.node()->version;
   f.k = w.shape()[0];
   f.n = w.shape()[1];
-  const std::size_t nonzeros = count_nonzeros(w.value().data(), f.k * f.n);
-  f.density = double(nonzeros) / double(f.k * f.n);
-  f.compressed = force || f.density <= kKeepDensity;
+  // Unless forced, the count stops where the automatic rule would say no at any batch size.
+  const std::size_t size = f.k * f.n;
+  const std::size_t limit = force ? size : static_cast<std::size_t>(sparse_max_density_bound * double(size));
+  const std::size_t nonzeros = count_nonzeros(w.value().data(), size, limit);
+  f.compressed = nonzeros <= limit;
+  f.density = f.compressed ? double(nonzeros) / double(size) : 1.0;  // 1: "above the bound"
   if (!f.compressed) {
     f.rows = {};
     f.columns = {};
@@ -164,9 +165,11 @@ bool sparse_right_product(const Var<T>& w, bool tw, std::size_t m, const T* x, T
   constexpr std::size_t limit = std::numeric_limits<std::uint32_t>::max() / 2;
   if (std::max({m, k, n}) > limit) return false;  // beyond 32-bit indices: the BLAS
   const bool force = mode == SparseKernels::on;
-  const SparseForm<T>& f = form_of(w, force);
   const std::size_t inner = tw ? n : k, outer = tw ? k : n;
-  if (!force && (!f.compressed || f.density > sparse_max_density(m, inner, outer))) return false;
+  const double max_density = force ? 1.0 : sparse_max_density(m, inner, outer);
+  if (max_density < 0) return false;  // never for this shape: no look-up, no scan of W
+  const SparseForm<T>& f = form_of(w, force);
+  if (!force && (!f.compressed || f.density > max_density)) return false;
   if (!all_finite(x, m * inner)) return false;  // the BLAS's 0·inf = NaN
   product_with(tw ? f.rows : f.columns, m, outer, inner, x, c);
   return true;

@@ -49,9 +49,10 @@ double sparse_max_density(std::size_t m, std::size_t inner, std::size_t outer) {
   constexpr double kNever = -1;
   constexpr std::size_t kLargeWeight = std::size_t{1} << 18, kMinInnerForBatches = 256, kMinBatch = 32;
   const bool large = inner * outer >= kLargeWeight;
-  if (m == 1) return large ? 0.10 : 0.02;
-  if (large) return m < 8 ? 0.05 : 0.10;
-  if (inner >= kMinInnerForBatches && m >= kMinBatch) return 0.10;
+  constexpr double kMost = sparse_max_density_bound, kFewRows = 0.05, kSmallOneRow = 0.02;
+  if (m == 1) return large ? kMost : kSmallOneRow;
+  if (large) return m < 8 ? kFewRows : kMost;
+  if (inner >= kMinInnerForBatches && m >= kMinBatch) return kMost;
   return kNever;
 }
 

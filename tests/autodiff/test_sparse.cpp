@@ -191,3 +191,20 @@ BOOST_AUTO_TEST_CASE(automatic_mode_agrees_with_off) {
   ad::set_sparse_kernels(ad::SparseKernels::off);
   check_same(automatic, xt::xarray<float>(ad::matmul(x, w).value()), 64, "automatic");
 }
+
+BOOST_AUTO_TEST_CASE(automatic_mode_follows_a_weight_from_dense_to_sparse_and_back) {
+  // 512×512 is a "large" W for the rule: one row takes the sparse path up to 10% nonzeros. A dense
+  // value is only counted (not compressed); the next value, sparse, must be compressed and used.
+  ModeGuard guard;
+  const ad::Var<float> w(random_matrix<float>(512, 512, 0.5, 13), true), x(random_matrix<float>(1, 512, 1, 14));
+  const double densities[] = {0.5, 0.05, 0.3, 0.01};
+  for (std::size_t step = 0; step < 4; ++step) {
+    if (step > 0) w.mutable_value() = random_matrix<float>(512, 512, densities[step], 15 + unsigned(step));
+    ad::set_sparse_kernels(ad::SparseKernels::automatic);
+    const xt::xarray<float> automatic = ad::matmul(x, w).value(), transposed = ad::matmul(x, w, false, true).value();
+    ad::set_sparse_kernels(ad::SparseKernels::off);
+    const std::string what = "density " + std::to_string(densities[step]);
+    check_same(automatic, xt::xarray<float>(ad::matmul(x, w).value()), 512, what);
+    check_same(transposed, xt::xarray<float>(ad::matmul(x, w, false, true).value()), 512, what + ", x·Wᵀ");
+  }
+}

@@ -30,6 +30,9 @@ void set_sparse_kernels(const std::string& mode);
 // ValueError naming the variable), else automatic.
 SparseKernels sparse_kernels();
 
+// The most sparse_max_density ever returns: a W denser than this never takes the automatic path.
+inline constexpr double sparse_max_density_bound = 0.10;
+
 // The automatic rule: the largest fraction of nonzeros of W at which x·op(W), x with m rows, takes
 // the sparse path; inner is the contracted length (x's columns), outer op(W)'s columns.
 double sparse_max_density(std::size_t m, std::size_t inner, std::size_t outer);
