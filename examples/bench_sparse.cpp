@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <autodiff/autodiff.hpp>
+#include <nn/nn.hpp>
 
 namespace bench {
 namespace {
@@ -75,6 +76,46 @@ void print(std::size_t k, std::size_t n, std::size_t m, double density, bool tw,
   std::fflush(stdout);
 }
 
+// The seed MNIST MLP (784-512-128-10) with every kernel at `density` nonzeros: seconds per
+// predict of `rows` rows (batches of 32, predict's default) in the given mode.
+double time_predict(nn::Sequential<float>& model, const xt::xarray<float>& x, ad::SparseKernels mode, int reps) {
+  ad::set_sparse_kernels(mode);
+  volatile float sink = 0;
+  const auto t0 = Clock::now();
+  for (int i = 0; i < reps; ++i) sink = model.predict(x).data()[0];
+  (void)sink;
+  return std::chrono::duration<double>(Clock::now() - t0).count() / reps;
+}
+
+// One JSON line per (rows, density): predict of the whole model, off against automatic.
+void bench_predict(bool quick, std::mt19937& rng) {
+  for (const double density : {0.02, 0.05, 0.1}) {
+    nn::Sequential<float> model(/*seed=*/1);
+    model.add(nn::Dense(512, "relu"));
+    model.add(nn::Dense(128, "relu"));
+    model.add(nn::Dense(10, "softmax"));
+    model.build({784});
+    for (const auto& p : model.parameters()) {
+      if (p.var.dim() == 2) p.var.mutable_value() = random_weight(p.var.shape()[0], p.var.shape()[1], density, rng).value();
+    }
+    for (const std::size_t rows : {std::size_t{1}, std::size_t{1000}}) {
+      const xt::xarray<float> x = random_input(rows, 784, rng).value();
+      const double one = time_predict(model, x, ad::SparseKernels::off, 2);
+      const int reps = std::max(1, static_cast<int>((quick ? 2e-4 : 1e-2) / std::max(one, 1e-9)));
+      Sample s;
+      for (int r = 0; r < (quick ? 3 : 9); ++r) {
+        s.dense.push_back(time_predict(model, x, ad::SparseKernels::off, reps));
+        s.sparse.push_back(time_predict(model, x, ad::SparseKernels::automatic, reps));
+      }
+      std::printf("{\"bench\":\"sparse_predict\",\"model\":\"784-512-128-10\",\"rows\":%zu,\"density\":%.3f,"
+                  "\"dense_us\":%.2f,\"auto_us\":%.2f,\"ratio\":%.3f}\n",
+                  rows, density, median_of(s.dense) * 1e6, median_of(s.sparse) * 1e6,
+                  median_of(s.sparse) / median_of(s.dense));
+      std::fflush(stdout);
+    }
+  }
+}
+
 }  // namespace
 
 void bench_sparse(bool quick) {
@@ -97,6 +138,7 @@ void bench_sparse(bool quick) {
       }
     }
   }
+  bench_predict(quick, rng);
   ad::set_sparse_kernels(before);
 }
 
