@@ -1,7 +1,7 @@
 // The seed workloads, timed: one program, one JSON line per measurement on stdout.
 //
 //   benchmark                         everything (about a minute on 2 cores)
-//   benchmark --only mnist,moons      some sections: sgemm, tape, l1, hvp, mnist, moons, cnn
+//   benchmark --only mnist,moons      some sections: sgemm, tape, l1, hvp, mnist, moons, cnn, sparse
 //   benchmark --quick                 a smoke run for CI: every line, far fewer repetitions
 //   benchmark --threads 2             BLAS threads (default 1, as TAPEFLOW_NUM_THREADS)
 //
@@ -23,6 +23,8 @@
 //          seconds per epoch; examples/torch_cnn.py is its PyTorch peer (see bench_cnn).
 //   hvp    a Hessian-vector product (ad::hvp) over 1M parameters against one forward and one
 //          backward pass of the same loss (see bench_hvp).
+//   sparse dense (BLAS) against sparse-weight products (autodiff/sparse.hpp) over densities of W
+//          on the MNIST layer shapes (not in the default list; see bench_sparse.hpp).
 //   tape   tape overhead per recorded op on tiny and 1M-element tensors, against the same chain
 //          in plain xtensor code (see chain_tape below); l1: the L1 term alone.
 //
@@ -74,6 +76,7 @@
 #include <datasets/synthetic.hpp>
 #include <nn/nn.hpp>
 
+#include "bench_sparse.hpp"
 #include "experiment.hpp"
 #include "run_main.hpp"
 
@@ -580,10 +583,10 @@ void set_threads(int threads) {
 // The --only list: known sections, as a set.
 std::set<std::string> parse_sections(const std::string& only) {
   std::set<std::string> sections;
-  const std::set<std::string> known{"sgemm", "tape", "l1", "hvp", "mnist", "moons", "cnn"};
+  const std::set<std::string> known{"sgemm", "tape", "l1", "hvp", "mnist", "moons", "cnn", "sparse"};
   std::stringstream list(only);
   for (std::string s; std::getline(list, s, ',');) {
-    if (!known.count(s)) throw CLI::ValidationError("--only", "unknown section '" + s + "' (sgemm, tape, l1, hvp, mnist, moons, cnn)");
+    if (!known.count(s)) throw CLI::ValidationError("--only", "unknown section '" + s + "' (sgemm, tape, l1, hvp, mnist, moons, cnn, sparse)");
     sections.insert(s);
   }
   return sections;
@@ -610,6 +613,7 @@ void run(Settings s) {
   if (s.sections.count("moons")) bench_moons(s.moons_epochs);
   if (s.sections.count("cnn")) bench_cnn(s.data, g_quick ? 1 : s.cnn_epochs);
   if (s.sections.count("sgemm")) bench_sgemm();
+  if (s.sections.count("sparse")) bench::bench_sparse(g_quick);
   if (s.sections.count("tape")) {
     const double target_s = g_quick ? 0.05 : 1.5;  // per chain measurement
     bench_chain_tape(1, target_s, g_quick ? 10 : 1000);
@@ -626,7 +630,7 @@ void run(Settings s) {
 int main(int argc, char** argv) {
   CLI::App app{"The seed workloads timed (see the comment at the top of benchmark.cpp)"};
   Settings s;
-  app.add_option("--only", s.only, "comma-separated sections: sgemm, tape, l1, hvp, mnist, moons, cnn")->capture_default_str();
+  app.add_option("--only", s.only, "comma-separated sections: sgemm, tape, l1, hvp, mnist, moons, cnn, sparse")->capture_default_str();
   app.add_flag("--quick", g_quick, "smoke run: few repetitions, 3000 MNIST rows, 1 epoch, 20 moons epochs");
   app.add_option("--data", s.data, "data directory (default: $TAPEFLOW_DATA, then the build tree's data/)");
   app.add_option("--threads", s.threads, "BLAS threads (default: TAPEFLOW_NUM_THREADS, else 1)")

@@ -15,5 +15,6 @@
 #include "autodiff/gradcheck.hpp"
 #include "autodiff/npy.hpp"
 #include "autodiff/ops.hpp"
+#include "autodiff/sparse.hpp"
 #include "autodiff/threads.hpp"
 #include "autodiff/var.hpp"

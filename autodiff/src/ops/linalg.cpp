@@ -11,6 +11,7 @@
 #include "ops/common.hpp"
 #include "ops/internal.hpp"
 #include "gemm.hpp"
+#include "sparse_kernel.hpp"
 #include "tape.hpp"
 
 namespace ad {
@@ -39,6 +40,15 @@ void matmul_grads(BackwardContext<T>& c, bool ta, bool tb, Product<T> product) {
   }
 }
 
+// c = op(a)·op(b) into v (m×n, all sizes > 0): from b's nonzeros when b is a sparse leaf (a
+// layer's kernel, autodiff/sparse.hpp), else by the BLAS.
+template <class T>
+void product_into(const Var<T>& a, const Var<T>& b, bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k,
+                  T* v) {
+  if (!ta && detail::sparse_right_product(b, tb, m, a.value().data(), v)) return;
+  detail::gemm(ta, tb, m, n, k, a.value().data(), b.value().data(), v);
+}
+
 template <class T>
 Var<T> matmul_flags(const Var<T>& a, const Var<T>& b, bool ta, bool tb) {
   if (a.dim() != 2 || b.dim() != 2) {
@@ -55,7 +65,7 @@ Var<T> matmul_flags(const Var<T>& a, const Var<T>& b, bool ta, bool tb) {
   if (ka == 0) {
     v.fill(T(0));
   } else if (m > 0 && n > 0) {
-    detail::gemm(ta, tb, m, n, ka, a.value().data(), b.value().data(), v.data());
+    product_into(a, b, ta, tb, m, n, ka, v.data());
   }
   return make_output<T>("matmul", std::move(v), {&a, &b}, [ta, tb](BackwardContext<T>& c) {
     matmul_grads(c, ta, tb, &matmul_flags<T>);
@@ -165,7 +175,7 @@ Var<T> linear_relu_or_identity(const Var<T>& x, const Var<T>& weight, const Var<
   if (k == 0) {
     v.fill(T(0));
   } else if (m > 0 && n > 0) {
-    detail::gemm(false, false, m, n, k, x.value().data(), weight.value().data(), v.data());
+    product_into(x, weight, false, false, m, n, k, v.data());
   }
   T* out = v.data();
   const T* b = bias.defined() ? bias.value().data() : nullptr;
