@@ -2,7 +2,6 @@
 // those built from them: stack, split, squeeze, unsqueeze, tile, repeat, pad; and flip.
 
 #include <algorithm>
-#include <cstring>
 #include <numeric>
 
 #include <xtensor/xbroadcast.hpp>
@@ -97,23 +96,29 @@ Var<T> sum_to_shape(const Var<T>& x, const Shape& shape) {
   });
 }
 
+// gather_rows and scatter_add_rows are gather and scatter_add along axis 0 (ops/indexing.cpp),
+// for unsigned row indices, with errors that name them.
+namespace {
+
+Indices row_indices(const char* op, const std::vector<std::size_t>& indices, std::size_t rows,
+                    const std::string& what) {
+  Indices r = Indices::from_shape({indices.size()});
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    if (indices[i] >= rows) {
+      throw ShapeError(std::string(op) + ": index " + std::to_string(indices[i]) + " at position " +
+                       std::to_string(i) + " is out of range for " + what);
+    }
+    r(i) = static_cast<std::ptrdiff_t>(indices[i]);
+  }
+  return r;
+}
+
+}  // namespace
+
 template <class T>
 Var<T> gather_rows(const Var<T>& x, const std::vector<std::size_t>& indices) {
   if (x.dim() == 0) throw ShapeError("gather_rows: needs at least 1-D input, got a 0-D one");
-  const std::size_t rows = x.shape()[0], row_size = rows ? x.size() / rows : 0;
-  Shape s = to_shape(x.shape());
-  s[0] = indices.size();
-  Array<T> v = Array<T>::from_shape(s);
-  for (std::size_t i = 0; i < indices.size(); ++i) {
-    if (indices[i] >= rows) {
-      throw ShapeError("gather_rows: index " + std::to_string(indices[i]) + " at position " + std::to_string(i) +
-                       " is out of range for shape " + shape_str(x.shape()));
-    }
-    std::memcpy(v.data() + i * row_size, x.value().data() + indices[i] * row_size, row_size * sizeof(T));
-  }
-  return make_output<T>("gather_rows", std::move(v), {&x}, [indices, rows](BackwardContext<T>& c) {
-    c.grads[0] = scatter_add_rows(c.g, indices, rows);
-  });
+  return gather(x, row_indices("gather_rows", indices, x.shape()[0], "shape " + shape_str(x.shape())), 0);
 }
 
 template <class T>
@@ -122,22 +127,7 @@ Var<T> scatter_add_rows(const Var<T>& x, const std::vector<std::size_t>& indices
     throw ShapeError("scatter_add_rows: " + std::to_string(indices.size()) + " indices for input of shape " +
                      shape_str(x.shape()));
   }
-  Shape s = to_shape(x.shape());
-  s[0] = rows;
-  Array<T> v = xt::zeros<T>(s);
-  const std::size_t row_size = indices.empty() ? 0 : x.size() / indices.size();
-  for (std::size_t i = 0; i < indices.size(); ++i) {
-    if (indices[i] >= rows) {
-      throw ShapeError("scatter_add_rows: index " + std::to_string(indices[i]) + " is out of range for " +
-                       std::to_string(rows) + " rows");
-    }
-    T* dst = v.data() + indices[i] * row_size;
-    const T* src = x.value().data() + i * row_size;
-    for (std::size_t j = 0; j < row_size; ++j) dst[j] += src[j];
-  }
-  return make_output<T>("scatter_add_rows", std::move(v), {&x}, [indices](BackwardContext<T>& c) {
-    c.grads[0] = gather_rows(c.g, indices);
-  });
+  return scatter_add(x, row_indices("scatter_add_rows", indices, rows, std::to_string(rows) + " rows"), 0, rows);
 }
 
 template <class T>

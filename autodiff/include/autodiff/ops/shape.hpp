@@ -42,7 +42,8 @@ template <class T> Var<T> flatten(const Var<T>& x, std::ptrdiff_t start_axis = 0
 template <class T> Var<T> broadcast_to(const Var<T>& x, const Shape& shape);
 // Sums x down to `shape` (the inverse of broadcasting `shape` up to x's shape).
 template <class T> Var<T> sum_to_shape(const Var<T>& x, const Shape& shape);
-// Rows x[indices[0]], x[indices[1]], ... along axis 0 (minibatches). Indices may repeat.
+// Rows x[indices[0]], x[indices[1]], ... along axis 0 (minibatches): gather(x, indices, 0) for
+// unsigned indices. Indices may repeat.
 template <class T> Var<T> gather_rows(const Var<T>& x, const std::vector<std::size_t>& indices);
 // The adjoint of gather_rows: a (rows, ...) zero tensor with x's rows added at `indices`.
 template <class T> Var<T> scatter_add_rows(const Var<T>& x, const std::vector<std::size_t>& indices,
