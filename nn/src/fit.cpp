@@ -84,6 +84,7 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
 
   FitRun run{x, y, o, n_train, (n_train + o.batch_size - 1) / o.batch_size, std::vector<std::size_t>(n_train),
              {}, this->parameters(), {}};
+  if (o.freeze_zeros && optimizer_->frozen_count() == 0) optimizer_->freeze_zeros(run.params);
   for (const auto& m : metric_names_) run.metrics.push_back(make_metric<T>(m));
   for (const auto& c : o.callbacks) {
     run.callbacks.push_back(c.get());
