@@ -24,8 +24,8 @@
 // ≤ λ·√128. The phases, as fractions of --epochs E (each continues the previous one's weights,
 // shuffles and, in 1 and 2, Adam's moments):
 //   1. path (E/4): λ rises geometrically over 5 stages from λ/10 to λ. At λ/10 the network first
-//      learns to use every informative input; feature 4 enters only as x4², so its row's gradient
-//      is zero at a zero row (x4 is symmetric) and a full λ from the start removes it before it
+//      learns to use every informative input; feature 4 enters only as x4², so its row's expected gradient
+//      vanishes at a zero row (x4 is symmetric) and a full λ from the start removes it before it
 //      is learnt (one stage: feature 4 lost on 8 of 8 seeds). Raised gradually, λ removes the
 //      noise rows while the informative rows already carry the fit.
 //   2. settle (E/4): λ, batch 1024, Adam β1 = 0.99. The zero test compares m̂ with λ·√128, and m̂
