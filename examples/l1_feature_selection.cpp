@@ -39,7 +39,8 @@
 //   3. refit (the rest, E/2): masked fine-tuning, Optimizer::freeze_zeros on the first kernel (its
 //      zero rows stay exactly zero), no penalty, a fresh Adam with batch 128: the survivors are
 //      retrained without the group lasso's shrinkage, which is what costs its accuracy (the
-//      debiasing step of the relaxed lasso; Han et al.'s retraining after pruning).
+//      debiasing step of the relaxed lasso; Han et al.'s retraining after pruning). Before it the
+//      model reaches 0.81-0.87 test accuracy on 20 seeds, against none's 0.89-0.93.
 // λ = 0.015 met the target on 20 of 20 seeds (1234 and 1-19); 0.02 on 8 of 8 (1234, 1-7);
 // 0.0075 and 0.01 on 7 of 8 (a noise row left), 0.025 on 5 of 8 (feature 4 lost).
 //
@@ -270,7 +271,8 @@ plot::Figure norms_figure(std::size_t models) {
                      .height = 620,
                      .boxwidth = 0.8 / double(models)};
   for (std::size_t j = 0; j < n_features; ++j) {
-    norms.xtics.emplace_back(double(j), (j < n_informative ? "*" : "") + std::to_string(j));
+    std::string label = j < n_informative ? "*" : "";  // one append: GCC 12's -Wrestrict misfires on "*" + string
+    norms.xtics.emplace_back(double(j), label.append(std::to_string(j)));
   }
   return norms;
 }
