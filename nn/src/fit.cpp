@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "check.hpp"
+#include "collective.hpp"
 #include "gather.hpp"
 #include "progress.hpp"
 
@@ -48,10 +49,24 @@ std::size_t training_rows(std::size_t n_all, const FitOptions<T>& o) {
 
 // The metrics as the progress bar shows them after the loss.
 template <class T>
-std::string metrics_text(const std::vector<std::unique_ptr<Metric<T>>>& metrics) {
+std::string metrics_text(const std::vector<std::unique_ptr<Metric<T>>>& metrics, const Logs& logs) {
   std::string ms;
-  for (auto& m : metrics) ms += " - " + m->name() + ": " + std::to_string(m->result()).substr(0, 6);
+  for (auto& m : metrics) ms += " - " + m->name() + ": " + std::to_string(logs.at(m->name())).substr(0, 6);
   return ms;
+}
+
+// What every rank of a distributed fit must have been given alike.
+template <class T>
+detail::Settings fit_settings(const FitOptions<T>& o, std::size_t n_train) {
+  return {{"epochs", std::uint64_t(o.epochs)},
+          {"initial_epoch", std::uint64_t(o.initial_epoch)},
+          {"batch_size", o.batch_size},
+          {"the number of training rows", n_train},
+          {"the number of validation_data rows", o.validation_data ? o.validation_data->first.shape()[0] : 0},
+          {"shuffle", o.shuffle},
+          {"seed", o.seed},
+          {"verbose", std::uint64_t(o.verbose)},
+          {"the number of callbacks", o.callbacks.size()}};
 }
 
 }  // namespace
@@ -85,6 +100,10 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
   FitRun run{x, y, o, n_train, (n_train + o.batch_size - 1) / o.batch_size, std::vector<std::size_t>(n_train),
              {}, this->parameters(), {}};
   for (const auto& m : metric_names_) run.metrics.push_back(make_metric<T>(m));
+  if (comm_) {
+    detail::check_ranks_agree(*comm_, x, y, run.params, fit_settings(o, n_train));
+    detail::broadcast_parameters(*comm_, run.params);
+  }
   for (const auto& c : o.callbacks) {
     run.callbacks.push_back(c.get());
     c->set_model(*this);
@@ -95,8 +114,9 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
   for (auto& c : run.callbacks) c->on_train_begin(logs);
   for (int epoch = o.initial_epoch; epoch < o.epochs && !stop_training; ++epoch) {
     for (auto& c : run.callbacks) c->on_epoch_begin(epoch, Logs{});
-    detail::Progress progress(o.verbose, epoch, o.epochs, run.steps);
+    detail::Progress progress(writes_files() ? o.verbose : 0, epoch, o.epochs, run.steps);
     logs = run_epoch(run, epoch, progress);
+    if (comm_) detail::check_weights_agree(*comm_, run.params, epoch);
     for (auto& c : run.callbacks) c->on_epoch_end(epoch, logs);
     history.epochs.push_back(epoch);
     for (const auto& [k, v] : logs) history.values[k].push_back(v);
@@ -125,17 +145,17 @@ Logs Sequential<T>::run_epoch(FitRun& run, int epoch, detail::Progress& progress
   for (std::size_t s = 0, step = 0; s < run.n_train && !stop_training; s += o.batch_size, ++step) {
     const std::size_t bs = std::min(o.batch_size, run.n_train - s);
     train_batch(run, s, bs);
-    const double running_loss = (run.data_sum + run.penalty_sum) / double(s + bs);
-    if (o.verbose == 1) progress.step(step + 1, running_loss, metrics_text(run.metrics));
+    // Same decision on every rank (the same options): the logs are summed over the ranks.
+    if (o.verbose != 1 && run.callbacks.empty()) continue;
+    const Logs running = running_logs(run);
+    if (o.verbose == 1) progress.step(step + 1, running.at("loss"), metrics_text(run.metrics, running));
     if (run.callbacks.empty()) continue;
-    Logs batch_logs{{"loss", running_loss}};
-    for (auto& m : run.metrics) batch_logs[m->name()] = m->result();
+    Logs batch_logs{{"loss", running.at("loss")}};
+    for (auto& m : run.metrics) batch_logs[m->name()] = running.at(m->name());
     for (auto& c : run.callbacks) c->on_batch_end(int(step), batch_logs);
   }
 
-  const double n = double(run.rows_done);
-  Logs logs{{"loss", (run.data_sum + run.penalty_sum) / n}, {"data_loss", run.data_sum / n}, {"penalty", run.penalty_sum / n}};
-  for (auto& m : run.metrics) logs[m->name()] = m->result();
+  Logs logs = running_logs(run);
   Logs val;
   if (o.validation_data) {
     const auto& [vx, vy] = *o.validation_data;
@@ -150,7 +170,13 @@ Logs Sequential<T>::run_epoch(FitRun& run, int epoch, detail::Progress& progress
 
 // One optimizer step on rows order[first, first + count); adds to the epoch's sums and metrics.
 template <class T>
+Logs Sequential<T>::running_logs(const FitRun& run) const {
+  return detail::reduced_logs(comm_.get(), run.data_sum, run.penalty_sum, run.rows_done, run.metrics);
+}
+
+template <class T>
 void Sequential<T>::train_batch(FitRun& run, std::size_t first, std::size_t count) {
+  if (comm_) return train_slice(run, first, count);
   const std::size_t bs = count;
   const ad::Var<T> xb(gather(run.x, run.order.data() + first, bs)), yb(gather(run.y, run.order.data() + first, bs));
   for (auto& p : run.params) p.var.zero_grad();
@@ -167,10 +193,50 @@ void Sequential<T>::train_batch(FitRun& run, std::size_t first, std::size_t coun
   for (auto& m : run.metrics) m->update(yb.value(), pred.value());
 }
 
+// The distributed step: this rank's slice of the global batch order[first, first + count). Its
+// data loss and activity penalties are scaled by slice / count, so that the gradients summed over
+// the ranks are the single-process gradients of the global batch; the kernel/bias penalties enter
+// on rank 0 only (counted once); the optimizer (and its proximal step) runs after the sum, on the
+// same gradients on every rank.
+template <class T>
+void Sequential<T>::train_slice(FitRun& run, std::size_t first, std::size_t count) {
+  const detail::RowSlice slice = detail::rank_slice(first, count, comm_.get());
+  const std::size_t rows = slice.size();
+  for (auto& p : run.params) p.var.zero_grad();
+  ad::Var<T> objective;
+  double data = 0, activity = 0, regularization = 0;
+  if (rows > 0) {
+    const ad::Var<T> xb(gather(run.x, run.order.data() + slice.begin, rows));
+    const ad::Var<T> yb(gather(run.y, run.order.data() + slice.begin, rows));
+    set_batch_position(slice.begin);
+    const ad::Var<T> pred = forward(xb);
+    const ad::Var<T> data_loss = loss_(yb, pred);
+    const ad::Var<T> act = penalty_terms(false, true);
+    objective = (data_loss + act) * (static_cast<T>(rows) / static_cast<T>(count));
+    data = double(data_loss.item());
+    activity = double(act.item());
+    for (auto& m : run.metrics) m->update(yb.value(), pred.value());
+  }
+  if (comm_->rank() == 0) {
+    const ad::Var<T> reg = penalty_terms(true, false);
+    objective = objective.defined() ? objective + reg : reg;
+    regularization = double(reg.item());
+  }
+  if (objective.defined() && objective.requires_grad()) ad::backward(objective);
+  allreduce_gradients(*this);
+  optimizer_->step(run.params);
+
+  run.data_sum += data * double(rows);
+  run.penalty_sum += activity * double(rows) + regularization * double(count);
+  run.rows_done += rows;
+}
+
 #define TAPEFLOW_INSTANTIATE_FIT(T)                                                                          \
   template History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const FitOptions<T>& o); \
   template Logs Sequential<T>::run_epoch(FitRun& run, int epoch, detail::Progress& progress);                  \
-  template void Sequential<T>::train_batch(FitRun& run, std::size_t first, std::size_t count);
+  template void Sequential<T>::train_batch(FitRun& run, std::size_t first, std::size_t count); \
+  template Logs Sequential<T>::running_logs(const FitRun& run) const;                                        \
+  template void Sequential<T>::train_slice(FitRun& run, std::size_t first, std::size_t count);
 TAPEFLOW_INSTANTIATE_FIT(float)
 TAPEFLOW_INSTANTIATE_FIT(double)
 #undef TAPEFLOW_INSTANTIATE_FIT

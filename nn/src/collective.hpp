@@ -1,0 +1,54 @@
+// The collective steps of data-parallel fit and evaluate (nn/distributed.hpp), MPI-free: which
+// rows a rank takes, the logs summed over the ranks, and the checks that the ranks agree.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <xtensor/xarray.hpp>
+
+#include "nn/distributed.hpp"
+#include "nn/history.hpp"
+#include "nn/metrics.hpp"
+#include "nn/parameter.hpp"
+
+namespace nn::detail {
+
+// Rank r's contiguous part [begin, end) of the global rows [first, first + count): the first
+// count * r / size to count * (r + 1) / size. All of them without a communicator.
+struct RowSlice {
+  std::size_t begin, end;
+  std::size_t size() const { return end - begin; }
+};
+RowSlice rank_slice(std::size_t first, std::size_t count, const Communicator* comm);
+
+// "loss", "data_loss", "penalty" and each metric from a rank's sums over its `rows` rows (the
+// penalty counted as fit() and evaluate() count it), summed over the ranks when comm is given.
+// Metrics must be sample-weighted means (all built-in ones are): rank r contributes
+// result() * rows.
+template <class T>
+Logs reduced_logs(Communicator* comm, double data_sum, double penalty_sum, std::size_t rows,
+                  const std::vector<std::unique_ptr<Metric<T>>>& metrics);
+
+// Before training: every rank must have the same data (shapes, row count, a checksum of the
+// first rows), the same model (parameter names and shapes) and the same `settings` (name,
+// value). Otherwise every rank throws the same DistributedError naming the first difference.
+using Settings = std::vector<std::pair<std::string, std::uint64_t>>;
+template <class T>
+void check_ranks_agree(Communicator& comm, const xt::xarray<T>& x, const xt::xarray<T>& y,
+                       const std::vector<Parameter<T>>& params, const Settings& settings);
+
+// Rank 0's parameter values to every rank.
+template <class T>
+void broadcast_parameters(Communicator& comm, const std::vector<Parameter<T>>& params);
+
+// After an epoch: the ranks' weights must be bit-identical (they are, unless a rank was fed
+// something else); DistributedError otherwise, on every rank.
+template <class T>
+void check_weights_agree(Communicator& comm, const std::vector<Parameter<T>>& params, int epoch);
+
+}  // namespace nn::detail
