@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <numeric>
+#include <span>
 #include <stdexcept>
 
 #include "check.hpp"
@@ -84,6 +86,7 @@ struct Sequential<T>::FitRun {
   std::vector<std::shared_ptr<Callback<T>>> callbacks;
   double data_sum = 0, penalty_sum = 0;  // over the epoch's rows so far, weighted by rows
   std::size_t rows_done = 0;
+  bool step_logs = false;  // every step's running logs are needed (callbacks, a progress bar)
 };
 
 template <class T>
@@ -103,6 +106,12 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
   if (comm_) {
     detail::check_ranks_agree(*comm_, x, y, run.params, fit_settings(o, n_train));
     detail::broadcast_parameters(*comm_, run.params);
+  }
+  run.step_logs = !run.callbacks.empty() || detail::Progress::draws_steps(writes_files() ? o.verbose : 0);
+  if (comm_) {  // the same on every rank: rank 0's (its stderr draws the bar)
+    std::byte b = run.step_logs ? std::byte{1} : std::byte{0};
+    comm_->broadcast(std::span<std::byte>(&b, 1), 0);
+    run.step_logs = b != std::byte{0};
   }
   for (const auto& c : o.callbacks) {
     run.callbacks.push_back(c.get());
@@ -145,8 +154,8 @@ Logs Sequential<T>::run_epoch(FitRun& run, int epoch, detail::Progress& progress
   for (std::size_t s = 0, step = 0; s < run.n_train && !stop_training; s += o.batch_size, ++step) {
     const std::size_t bs = std::min(o.batch_size, run.n_train - s);
     train_batch(run, s, bs);
-    // Same decision on every rank (the same options): the logs are summed over the ranks.
-    if (o.verbose != 1 && run.callbacks.empty()) continue;
+    // The logs so far, summed over the ranks, when a callback or the bar shows them.
+    if (!run.step_logs) continue;
     const Logs running = running_logs(run);
     if (o.verbose == 1) progress.step(step + 1, running.at("loss"), metrics_text(run.metrics, running));
     if (run.callbacks.empty()) continue;

@@ -43,10 +43,14 @@ void WorldCommunicator::sum(std::span<T> values, MPI_Datatype type) {
   }
   const auto t0 = std::chrono::steady_clock::now();
   const int count = static_cast<int>(values.size());
-  if (reduction_ == Reduction::mpi_allreduce) {
+  if (size_ == 1) {
+    // The sum over one rank is its values: nothing to send.
+  } else if (reduction_ == Reduction::mpi_allreduce) {
     check(MPI_Allreduce(MPI_IN_PLACE, values.data(), count, type, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
   } else {
-    std::vector<T> all(values.size() * std::size_t(size_));
+    // Kept between calls: a fresh multi-megabyte buffer per step costs its page faults every time.
+    std::vector<T>& all = gathered<T>();
+    all.resize(values.size() * std::size_t(size_));
     check(MPI_Allgather(values.data(), count, type, all.data(), count, type, MPI_COMM_WORLD), "MPI_Allgather");
     for (std::size_t i = 0; i < values.size(); ++i) {
       T s = all[i];

@@ -8,6 +8,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "nn/mpi.hpp"
@@ -37,7 +38,15 @@ class WorldCommunicator final : public Communicator {
   template <class T>
   void sum(std::span<T> values, MPI_Datatype type);
 
+  template <class T>
+  std::vector<T>& gathered() {
+    if constexpr (std::is_same_v<T, float>) return gathered_float_;
+    else return gathered_double_;
+  }
+
   Reduction reduction_;
+  std::vector<float> gathered_float_;
+  std::vector<double> gathered_double_;
   int rank_ = 0, size_ = 1;
   Stats stats_;
 };
