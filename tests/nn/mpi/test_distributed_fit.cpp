@@ -139,7 +139,7 @@ BOOST_AUTO_TEST_CASE(moons_with_proximal_l1_match_one_process) {
 
 BOOST_AUTO_TEST_CASE(mnist_like_with_dropout_matches_one_process) {
   const auto [x, y] = mnist_like(300);
-  const nn::FitOptions<float> options{.epochs = 4, .batch_size = 32, .validation_split = 0.2, .seed = 9, .verbose = 0};
+  const nn::FitOptions<float> options{.epochs = 3, .batch_size = 32, .validation_split = 0.2, .seed = 9, .verbose = 0};
   auto single = mnist_like_model();
   single.fit(x, y, options);
   auto distributed = mnist_like_model();
