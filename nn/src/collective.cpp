@@ -90,19 +90,22 @@ Logs reduced_logs(Communicator* comm, double data_sum, double penalty_sum, std::
 }
 
 template <class T>
-void check_ranks_agree(Communicator& comm, const xt::xarray<T>& x, const xt::xarray<T>& y,
-                       const std::vector<Parameter<T>>& params, const Settings& settings) {
+void check_data_agree(Communicator& comm, const xt::xarray<T>& x, const xt::xarray<T>& y, const Settings& settings) {
   constexpr std::size_t checked_rows = 16;
   const std::string first = "the first " + std::to_string(checked_rows) + " rows of ";
   std::vector<Item> items{{"the number of rows of x", x.shape()[0], false},
                           {"the shape of x", shape_hash(x.shape()), true},
                           {"the shape of y", shape_hash(y.shape()), true},
                           {first + "x", first_rows_checksum(x, checked_rows), true},
-                          {first + "y", first_rows_checksum(y, checked_rows), true},
-                          {"the number of parameters", params.size(), false},
-                          {"the parameters' names and shapes", parameters_hash(params, false), true}};
+                          {first + "y", first_rows_checksum(y, checked_rows), true}};
   for (const auto& [name, value] : settings) items.push_back({name, value, false});
   require_same(comm, "Sequential::fit", items);
+}
+
+template <class T>
+void check_model_agree(Communicator& comm, const std::vector<Parameter<T>>& params) {
+  require_same(comm, "Sequential::fit", {{"the number of parameters", params.size(), false},
+                                         {"the parameters' names and shapes", parameters_hash(params, false), true}});
 }
 
 template <class T>
@@ -120,8 +123,8 @@ void check_weights_agree(Communicator& comm, const std::vector<Parameter<T>>& pa
 
 #define TAPEFLOW_INSTANTIATE_COLLECTIVE(T)                                                                       \
   template Logs reduced_logs(Communicator*, double, double, std::size_t, const std::vector<std::unique_ptr<Metric<T>>>&); \
-  template void check_ranks_agree(Communicator&, const xt::xarray<T>&, const xt::xarray<T>&,                    \
-                                  const std::vector<Parameter<T>>&, const Settings&);                           \
+  template void check_data_agree(Communicator&, const xt::xarray<T>&, const xt::xarray<T>&, const Settings&);     \
+  template void check_model_agree(Communicator&, const std::vector<Parameter<T>>&);                              \
   template void broadcast_parameters(Communicator&, const std::vector<Parameter<T>>&);                          \
   template void check_weights_agree(Communicator&, const std::vector<Parameter<T>>&, int);
 TAPEFLOW_INSTANTIATE_COLLECTIVE(float)

@@ -35,12 +35,14 @@ Logs reduced_logs(Communicator* comm, double data_sum, double penalty_sum, std::
                   const std::vector<std::unique_ptr<Metric<T>>>& metrics);
 
 // Before training: every rank must have the same data (shapes, row count, a checksum of the
-// first rows), the same model (parameter names and shapes) and the same `settings` (name,
-// value). Otherwise every rank throws the same DistributedError naming the first difference.
+// first rows) and the same `settings` (name, value), checked before the model is built (a model
+// built for other shapes would throw on one rank only), then the same model (parameter names
+// and shapes). Otherwise every rank throws the same DistributedError naming the first difference.
 using Settings = std::vector<std::pair<std::string, std::uint64_t>>;
 template <class T>
-void check_ranks_agree(Communicator& comm, const xt::xarray<T>& x, const xt::xarray<T>& y,
-                       const std::vector<Parameter<T>>& params, const Settings& settings);
+void check_data_agree(Communicator& comm, const xt::xarray<T>& x, const xt::xarray<T>& y, const Settings& settings);
+template <class T>
+void check_model_agree(Communicator& comm, const std::vector<Parameter<T>>& params);
 
 // Rank 0's parameter values to every rank.
 template <class T>

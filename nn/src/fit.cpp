@@ -98,13 +98,14 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
   }
   check_fit_options(o);
   const std::size_t n_train = training_rows(x.shape()[0], o);
+  if (comm_) detail::check_data_agree(*comm_, x, y, fit_settings(o, n_train));
   if (!built_) build(ad::Shape(x.shape().begin() + 1, x.shape().end()));
 
   FitRun run{x, y, o, n_train, (n_train + o.batch_size - 1) / o.batch_size, std::vector<std::size_t>(n_train),
              {}, this->parameters(), {}};
   for (const auto& m : metric_names_) run.metrics.push_back(make_metric<T>(m));
   if (comm_) {
-    detail::check_ranks_agree(*comm_, x, y, run.params, fit_settings(o, n_train));
+    detail::check_model_agree(*comm_, run.params);
     detail::broadcast_parameters(*comm_, run.params);
   }
   run.step_logs = !run.callbacks.empty() || detail::Progress::draws_steps(writes_files() ? o.verbose : 0);

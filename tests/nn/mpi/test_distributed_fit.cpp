@@ -193,6 +193,18 @@ BOOST_AUTO_TEST_CASE(ranks_that_disagree_on_the_data_or_the_model_stop_before_tr
   BOOST_CHECK_EXCEPTION(other.fit(x2, y2, {.epochs = 1, .batch_size = comm().rank() == 1 ? 8u : 16u, .verbose = 0}),
                         nn::DistributedError,
                         test::message_has<nn::DistributedError>({"the ranks disagree on "}));
+
+  // Another number of features on rank 1, for a model without an Input: stopped before the model
+  // is built (building it would have failed on one rank only).
+  nn::Sequential<float> unbuilt(7);
+  unbuilt.add(nn::Dense(4, "relu"));
+  unbuilt.add(nn::Dense(1, "sigmoid"));
+  unbuilt.compile(nn::SGD(0.1), "binary_crossentropy");
+  unbuilt.distribute(MpiFixture::comm());
+  const xt::xarray<float> wide = xt::ones<float>({100, std::size_t(comm().rank() == 1 ? 3 : 2)});
+  BOOST_CHECK_EXCEPTION(unbuilt.fit(wide, y2, {.epochs = 1, .verbose = 0}), nn::DistributedError,
+                        test::message_has<nn::DistributedError>({"the ranks disagree on the shape of x"}));
+  BOOST_TEST(!unbuilt.built());
 }
 
 BOOST_AUTO_TEST_CASE(resuming_from_a_checkpoint_continues_exactly) {
