@@ -108,7 +108,7 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
     detail::check_model_agree(*comm_, run.params);
     detail::broadcast_parameters(*comm_, run.params);
   }
-  run.step_logs = !run.callbacks.empty() || detail::Progress::draws_steps(writes_files() ? o.verbose : 0);
+  run.step_logs = !o.callbacks.empty() || detail::Progress::draws_steps(writes_files() ? o.verbose : 0);
   if (comm_) {  // the same on every rank: rank 0's (its stderr draws the bar)
     std::byte b = run.step_logs ? std::byte{1} : std::byte{0};
     comm_->broadcast(std::span<std::byte>(&b, 1), 0);

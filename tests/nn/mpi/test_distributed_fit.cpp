@@ -201,7 +201,7 @@ BOOST_AUTO_TEST_CASE(ranks_that_disagree_on_the_data_or_the_model_stop_before_tr
   unbuilt.add(nn::Dense(1, "sigmoid"));
   unbuilt.compile(nn::SGD(0.1), "binary_crossentropy");
   unbuilt.distribute(MpiFixture::comm());
-  const xt::xarray<float> wide = xt::ones<float>({100, std::size_t(comm().rank() == 1 ? 3 : 2)});
+  const xt::xarray<float> wide = xt::ones<float>({std::size_t{100}, std::size_t(comm().rank() == 1 ? 3 : 2)});
   BOOST_CHECK_EXCEPTION(unbuilt.fit(wide, y2, {.epochs = 1, .verbose = 0}), nn::DistributedError,
                         test::message_has<nn::DistributedError>({"the ranks disagree on the shape of x"}));
   BOOST_TEST(!unbuilt.built());
