@@ -267,3 +267,13 @@ BOOST_AUTO_TEST_CASE(allreduce_gradients_gives_the_global_batch_gradient) {
   BOOST_CHECK_EXCEPTION(nn::allreduce_gradients(lone), nn::DistributedError,
                         test::message_has<nn::DistributedError>({"nn::allreduce_gradients: the model is not distributed"}));
 }
+
+BOOST_AUTO_TEST_CASE(mpi_errors_become_exceptions_naming_the_call) {
+  std::array<std::byte, 4> bytes{};
+  BOOST_CHECK_EXCEPTION(comm().broadcast(std::span<std::byte>(bytes), comm().size() + 5), nn::mpi::MpiError,
+                        test::message_has<nn::mpi::MpiError>({"MPI_Bcast failed: MPI_ERR_ROOT"}));
+  BOOST_CHECK_EXCEPTION(nn::mpi::Session(), nn::mpi::MpiError,
+                        test::message_has<nn::mpi::MpiError>({"nn::mpi::Session: MPI is already initialized"}));
+  comm().barrier();  // still usable
+  BOOST_TEST(nn::mpi::stats(comm()).allreduce_calls > 0u);
+}
