@@ -178,12 +178,13 @@ Logs Sequential<T>::run_epoch(FitRun& run, int epoch, detail::Progress& progress
   return logs;
 }
 
-// One optimizer step on rows order[first, first + count); adds to the epoch's sums and metrics.
+// The epoch's logs so far, summed over the ranks of a distributed model.
 template <class T>
 Logs Sequential<T>::running_logs(const FitRun& run) const {
   return detail::reduced_logs(comm_.get(), run.data_sum, run.penalty_sum, run.rows_done, run.metrics);
 }
 
+// One optimizer step on rows order[first, first + count); adds to the epoch's sums and metrics.
 template <class T>
 void Sequential<T>::train_batch(FitRun& run, std::size_t first, std::size_t count) {
   if (comm_) return train_slice(run, first, count);
