@@ -24,15 +24,15 @@
 #include <string>
 #include <vector>
 
-#include <datasets/idx.hpp>
-#include <datasets/paths.hpp>
-#include <datasets/preprocessing.hpp>
-
 #include "distributed.hpp"
 #include "experiment.hpp"
+#include "mnist_data.hpp"
 #include "plot.hpp"
 
 namespace {
+
+using experiment::load_mnist_flat;
+using experiment::MnistFlat;
 
 nn::Sequential<float> make_model(experiment::Variant variant, double lambda, std::uint64_t seed) {
   const nn::Regularizer reg = experiment::regularizer(variant, lambda);
@@ -48,16 +48,8 @@ nn::Sequential<float> make_model(experiment::Variant variant, double lambda, std
 void run(const experiment::Options& opt, bool save_weights) {
   const auto variants = experiment::variants(opt.reg);
 
-  const auto mnist = datasets::load_mnist(datasets::data_dir(opt.data) + "/mnist");
-  const std::size_t n_train = mnist.train_images.shape()[0];
-  const std::size_t n_test = mnist.test_images.shape()[0];
-  // Images arrive scaled to [0, 1]; flatten 28x28 to 784.
-  xt::xarray<float> x_train = mnist.train_images;
-  x_train.reshape({n_train, std::size_t{784}});
-  xt::xarray<float> x_test = mnist.test_images;
-  x_test.reshape({n_test, std::size_t{784}});
-  const xt::xarray<float> y_train = datasets::one_hot<float>(mnist.train_labels, 10);
-  const xt::xarray<float> y_test = datasets::one_hot<float>(mnist.test_labels, 10);
+  const MnistFlat mnist = load_mnist_flat(opt.data);
+  const auto& [x_train, y_train, x_test, y_test] = mnist;
 
   // Validation loss of every model. Keras's val_loss includes the L1 penalty, which dwarfs the
   // cross-entropy of a regularized model, so the solid lines are the cross-entropy alone and the

@@ -55,13 +55,33 @@ void init_blas() {
   (void)once;
 }
 
+// A product with one row (m = 1: one sample through a layer) or one column (n = 1) is a
+// matrix-vector product: OpenBLAS 0.3.21's gemm would pack the whole matrix at every call (a
+// 784x512 layer at batch 1: 10x the time of gemv), so those go to gemv. With m = 1 or n = 1 the
+// vector operand is contiguous whether transposed or not (its leading dimension is 1).
 void blas_gemm(bool ta, bool tb, int m, int n, int k, const float* a, const float* b, float* c) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
-              ta ? m : k, b, tb ? k : n, 0.0f, c, n);
+  if (m == 1) {  // c = op(B)ᵀ·a
+    cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? n : k, tb ? k : n, 1.0f, b, tb ? k : n, a, 1,
+                0.0f, c, 1);
+  } else if (n == 1) {  // c = op(A)·b
+    cblas_sgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, ta ? k : m, ta ? m : k, 1.0f, a, ta ? m : k, b, 1,
+                0.0f, c, 1);
+  } else {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, a,
+                ta ? m : k, b, tb ? k : n, 0.0f, c, n);
+  }
 }
 void blas_gemm(bool ta, bool tb, int m, int n, int k, const double* a, const double* b, double* c) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a,
-              ta ? m : k, b, tb ? k : n, 0.0, c, n);
+  if (m == 1) {
+    cblas_dgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, tb ? n : k, tb ? k : n, 1.0, b, tb ? k : n, a, 1, 0.0,
+                c, 1);
+  } else if (n == 1) {
+    cblas_dgemv(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, ta ? k : m, ta ? m : k, 1.0, a, ta ? m : k, b, 1, 0.0,
+                c, 1);
+  } else {
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0, a,
+                ta ? m : k, b, tb ? k : n, 0.0, c, n);
+  }
 }
 
 // ---- skipping zeros --------------------------------------------------------------------------

@@ -20,7 +20,7 @@ void add_options(CLI::App& app, Options& o) {
       ->check(cli::integer_in<std::uint64_t>());
   app.add_option("--data", o.data, "data directory (default: $TAPEFLOW_DATA, else the build tree's data/)");
   app.add_option("--out", o.out, "directory for the PNG plots (created if missing)")->capture_default_str();
-  app.add_option("--reg", o.reg, "comma-separated models to train, each once: none,l1,l2,l1l2,l1_prox,group_prox")
+  app.add_option("--reg", o.reg, "comma-separated models to train, each once: none,l1,l2,l1l2,l1_prox,group_prox,sparse_group_prox")
       ->capture_default_str();
   CLI::Option* lambda = nullptr;
   if (o.lambda) {
@@ -76,9 +76,10 @@ std::vector<Variant> variants(const std::string& list) {
     else if (item == "l1l2") out.push_back(Variant::l1l2);
     else if (item == "l1_prox") out.push_back(Variant::l1_prox);
     else if (item == "group_prox") out.push_back(Variant::group_prox);
+    else if (item == "sparse_group_prox") out.push_back(Variant::sparse_group_prox);
     else
       throw std::invalid_argument("--reg: unknown model '" + item +
-                                  "' (choose from none, l1, l2, l1l2, l1_prox, group_prox)");
+                                  "' (choose from none, l1, l2, l1l2, l1_prox, group_prox, sparse_group_prox)");
     if (std::find(out.begin(), out.end() - 1, out.back()) != out.end() - 1)
       throw std::invalid_argument("--reg: model '" + item + "' is given twice in '" + list + "'");
   }
@@ -94,6 +95,7 @@ std::string name(Variant v) {
     case Variant::l1l2: return "l1l2";
     case Variant::l1_prox: return "l1_prox";
     case Variant::group_prox: return "group_prox";
+    case Variant::sparse_group_prox: return "sparse_group_prox";
   }
   return "?";
 }
@@ -112,11 +114,12 @@ nn::Regularizer regularizer(Variant v, double lambda, nn::GroupBy groups) {
     case Variant::l2: return nn::L2(lambda);
     case Variant::l1l2: return nn::L1L2(lambda, lambda);
     case Variant::group_prox: return nn::GroupLasso(lambda, groups);
+    case Variant::sparse_group_prox: return nn::SparseGroupLasso(lambda, lambda, groups);
   }
   return {};
 }
 
-bool proximal(Variant v) { return v == Variant::l1_prox || v == Variant::group_prox; }
+bool proximal(Variant v) { return v == Variant::l1_prox || v == Variant::group_prox || v == Variant::sparse_group_prox; }
 
 nn::OptimizerConfig adam(Variant v, double learning_rate) {
   return nn::Adam{.learning_rate = learning_rate, .proximal = proximal(v)};

@@ -61,8 +61,10 @@ int run_main(int argc, char** argv, const std::string& description, const Defaul
              const MoreOptions& more_options = {});
 
 // The regularization variants of --reg: none, l1, l2, l1l2, l1_prox, group_prox (the group lasso
-// λ·Σ_g √p_g·‖w_g‖₂ applied by proximal Adam, which zeroes whole groups exactly).
-enum class Variant { none, l1, l2, l1l2, l1_prox, group_prox };
+// λ·Σ_g √p_g·‖w_g‖₂ applied by proximal Adam, which zeroes whole groups exactly) and
+// sparse_group_prox (λ·Σ|w| + the group lasso with the same λ, by proximal Adam: whole groups and
+// single weights).
+enum class Variant { none, l1, l2, l1l2, l1_prox, group_prox, sparse_group_prox };
 // Throws std::invalid_argument naming the unknown or repeated item.
 std::vector<Variant> variants(const std::string& list);
 std::string name(Variant v);
@@ -70,11 +72,12 @@ std::string name(Variant v);
 // has one, else --lambda's default. Throws std::logic_error for a program without --lambda.
 double strength(const Options& options, Variant v);
 // The kernel regularizer of a variant with strength lambda (l1l2: lambda for both; group_prox:
-// nn::GroupLasso(lambda, groups), by default one group per kernel row = per input feature).
+// nn::GroupLasso(lambda, groups), by default one group per kernel row = per input feature;
+// sparse_group_prox: nn::SparseGroupLasso(lambda, lambda, groups)).
 nn::Regularizer regularizer(Variant v, double lambda, nn::GroupBy groups = nn::GroupBy::input);
-// True for the variants trained with proximal steps: l1_prox, group_prox.
+// True for the variants trained with proximal steps: l1_prox, group_prox, sparse_group_prox.
 bool proximal(Variant v);
-// Adam with the given learning rate; proximal for l1_prox and group_prox.
+// Adam with the given learning rate; proximal for the *_prox variants.
 nn::OptimizerConfig adam(Variant v, double learning_rate);
 
 struct Report {

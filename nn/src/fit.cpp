@@ -68,7 +68,8 @@ detail::Settings fit_settings(const FitOptions<T>& o, std::size_t n_train) {
           {"shuffle", o.shuffle},
           {"seed", o.seed},
           {"verbose", std::uint64_t(o.verbose)},
-          {"the number of callbacks", o.callbacks.size()}};
+          {"the number of callbacks", o.callbacks.size()},
+          {"freeze_zeros", o.freeze_zeros}};
 }
 
 }  // namespace
@@ -106,8 +107,9 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
   for (const auto& m : metric_names_) run.metrics.push_back(make_metric<T>(m));
   if (comm_) {
     detail::check_model_agree(*comm_, run.params);
-    detail::broadcast_parameters(*comm_, run.params);
+    detail::broadcast_parameters(*comm_, run.params);  // before freeze_zeros reads the zeros
   }
+  if (o.freeze_zeros && optimizer_->frozen_count() == 0) optimizer_->freeze_zeros(run.params);
   run.step_logs = !o.callbacks.empty() || detail::Progress::draws_steps(writes_files() ? o.verbose : 0);
   if (comm_) {  // the same on every rank: rank 0's (its stderr draws the bar)
     std::byte b = run.step_logs ? std::byte{1} : std::byte{0};

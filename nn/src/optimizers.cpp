@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include <xtensor/xbuilder.hpp>
+
 #include <autodiff/var.hpp>
 
 #include "check.hpp"
@@ -67,6 +69,9 @@ void validate(const OptimizerConfig& config) {
                         }},
              config);
 }
+
+// The optional state entry of a parameter's frozen-zero mask (Optimizer::freeze_zeros).
+constexpr const char* frozen_entry = "frozen_zeros";
 
 // The names of a parameter's state arrays, in the order Slot::arrays holds them.
 std::vector<std::string> slot_array_names(const OptimizerConfig& config) {
@@ -221,6 +226,25 @@ ProxStep<T> prox_step(const OptimizerConfig& config, T lr, std::uint64_t t, cons
   return {lr};
 }
 
+// A stored frozen-zero mask holds only 0 and 1.
+template <class T>
+void check_mask(const std::string& who, const std::string& entry, const xt::xarray<T>& mask) {
+  for (const T m : mask) {
+    if (m != T(0) && m != T(1)) {
+      throw std::runtime_error(who + "entry '" + entry + "' must hold only 0 and 1, found " +
+                               number(static_cast<double>(m)));
+    }
+  }
+}
+
+// Masked fine-tuning: the frozen entries go back to exactly zero after the update.
+template <class T>
+void keep_frozen_at_zero(T* w, const T* frozen, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (frozen[i] != T(0)) w[i] = T(0);
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -339,6 +363,7 @@ void Optimizer<T>::step(const std::vector<Parameter<T>>& params) {
                           [&](const Adagrad& c) { adagrad_update(c, w, g, array(0), n); }},
                config_);
 
+    if (slot.frozen) keep_frozen_at_zero(w, slot.frozen->data(), n);
     if (apply_prox && p.regularizer.has_prox()) {
       const T* v = std::holds_alternative<Adam>(config_) ? array(1) : nullptr;
       const auto& shape = p.var.shape();
@@ -347,6 +372,37 @@ void Optimizer<T>::step(const std::vector<Parameter<T>>& params) {
     p.apply_constraint();
   }
   ++iterations_;
+}
+
+template <class T>
+std::size_t Optimizer<T>::freeze_zeros(const std::vector<Parameter<T>>& params) {
+  std::size_t count = 0;
+  for (const auto& p : params) {
+    if (!p.var.defined()) continue;
+    Slot& slot = slot_for(p);
+    const auto& w = p.var.value();
+    if (!slot.frozen) slot.frozen = xt::xarray<T>(xt::zeros<T>(slot.shape));
+    auto f = slot.frozen->begin();
+    for (auto it = w.begin(); it != w.end(); ++it, ++f) {
+      if (*it == T(0)) *f = T(1);
+      count += *f != T(0);
+    }
+  }
+  return count;
+}
+
+template <class T>
+void Optimizer<T>::unfreeze() {
+  for (auto& slot : slots_) slot.frozen.reset();
+}
+
+template <class T>
+std::size_t Optimizer<T>::frozen_count() const {
+  std::size_t count = 0;
+  for (const auto& slot : slots_) {
+    if (slot.frozen) count += static_cast<std::size_t>(std::count(slot.frozen->begin(), slot.frozen->end(), T(1)));
+  }
+  return count;
 }
 
 template <class T>
@@ -364,6 +420,7 @@ NamedArrays<T> Optimizer<T>::state() const {
   out.emplace_back("iterations", std::move(count));
   for (const auto& slot : slots_) {
     for (std::size_t i = 0; i < names.size(); ++i) out.emplace_back(slot.name + "/" + names[i], slot.arrays[i]);
+    if (slot.frozen) out.emplace_back(slot.name + "/" + frozen_entry, *slot.frozen);
   }
   return out;
 }
@@ -413,8 +470,10 @@ void Optimizer<T>::load_state(const NamedArrays<T>& state) {
     const std::string param = slash == std::string::npos ? std::string() : entry.substr(0, slash);
     const std::string array_name = slash == std::string::npos ? std::string() : entry.substr(slash + 1);
     const auto which = std::find(names.begin(), names.end(), array_name);
-    if (param.empty() || which == names.end()) {
-      throw std::runtime_error(who + "unknown entry '" + entry + "' (" + name() + " expects " + expected() + ")");
+    const bool is_mask = array_name == frozen_entry;
+    if (param.empty() || (which == names.end() && !is_mask)) {
+      throw std::runtime_error(who + "unknown entry '" + entry + "' (" + name() + " expects " + expected() +
+                               ", and optionally '<parameter>/" + frozen_entry + "')");
     }
     const std::size_t index = static_cast<std::size_t>(which - names.begin());
     auto slot = std::find_if(slots.begin(), slots.end(), [&param](const Slot& s) { return s.name == param; });
@@ -428,12 +487,18 @@ void Optimizer<T>::load_state(const NamedArrays<T>& state) {
       seen.emplace_back(names.size(), false);
       slot = slots.end() - 1;
     }
-    auto& got = seen[static_cast<std::size_t>(slot - slots.begin())];
-    if (got[index]) throw std::runtime_error(who + "duplicate entry '" + entry + "'");
     if (!equal_shapes(slot->shape, array.shape())) {
       throw std::runtime_error(who + "entry '" + entry + "' has shape " + ad::shape_str(array.shape()) +
                                " but parameter '" + param + "' has shape " + ad::shape_str(slot->shape));
     }
+    if (is_mask) {
+      if (slot->frozen) throw std::runtime_error(who + "duplicate entry '" + entry + "'");
+      check_mask(who, entry, array);
+      slot->frozen = array;
+      continue;
+    }
+    auto& got = seen[static_cast<std::size_t>(slot - slots.begin())];
+    if (got[index]) throw std::runtime_error(who + "duplicate entry '" + entry + "'");
     slot->arrays[index] = array;
     got[index] = true;
   }

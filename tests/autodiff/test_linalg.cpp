@@ -5,6 +5,7 @@
 
 #include <autodiff/threads.hpp>
 
+#include <array>
 #include <cmath>
 #include <exception>
 #include <limits>
@@ -80,6 +81,29 @@ BOOST_AUTO_TEST_CASE(matmul_forward_matches_naive_loop_for_all_transpose_flags) 
                     Array{{26, 30}, {38, 44}});
   test::check_close(ad::matmul(V(Array{{1, 2}, {3, 4}}), V(Array{{5, 6}, {7, 8}}), false, true).value(),
                     Array{{17, 23}, {39, 53}});
+}
+
+// One row (a sample through a layer) or one column goes to the BLAS's gemv: every transpose
+// flag, both sides, float and double, values and gradients (whose products are one-row too).
+BOOST_AUTO_TEST_CASE(matmul_with_one_row_or_one_column_matches_naive_loop) {
+  for (const auto& [m, k, n] : std::vector<std::array<std::size_t, 3>>{{1, 37, 23}, {29, 31, 1}, {1, 17, 1}}) {
+    const Array opa = test::random_array({m, k}, 21), opb = test::random_array({k, n}, 22);
+    const Array ref = naive_matmul(opa, opb);
+    for (const auto& fl : all_flags) {
+      BOOST_TEST_CONTEXT("(" << m << ", " << k << ") x (" << k << ", " << n << "), transpose_a " << fl.ta
+                             << ", transpose_b " << fl.tb) {
+        const Array a0 = stored(opa, fl.ta), b0 = stored(opb, fl.tb);
+        test::check_close(ad::matmul(V(a0), V(b0), fl.ta, fl.tb).value(), ref, 1e-12, 1e-12);
+        const ad::Var<float> cf =
+            ad::matmul(ad::Var<float>(ArrayF(xt::cast<float>(a0))), ad::Var<float>(ArrayF(xt::cast<float>(b0))), fl.ta, fl.tb);
+        test::check_close(Array(xt::cast<double>(cf.value())), ref, 1e-4, 1e-4);
+        const bool ta = fl.ta, tb = fl.tb;
+        auto f = [ta, tb](const Inputs& in) { return ad::matmul(in[0], in[1], ta, tb); };
+        const auto first = ad::gradcheck(f, {a0, b0}, test::tolerances);
+        BOOST_TEST(first.ok, first.message);
+      }
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(matmul_gradients_for_all_transpose_flags) {

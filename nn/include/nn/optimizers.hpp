@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -127,11 +128,26 @@ class Optimizer {
   NamedArrays<T> state() const;
   void load_state(const NamedArrays<T>& state);
 
+  // Masked fine-tuning (the retraining phase of prune-and-retrain, Han et al. 2015): after
+  // freeze_zeros(params), each of these parameters' entries that is exactly zero now stays exactly
+  // zero at every later step (set back to zero after the update, before the proximal step and the
+  // constraint, none of which can move a zero), while the other entries train as usual; their
+  // updates are those of the unmasked optimizer (every rule here is per coordinate; a group
+  // prox sees the frozen entries as zeros). Returns how many entries it froze. A parameter frozen
+  // before keeps its old mask and gains the new zeros. The masks are optimizer state: state()
+  // stores them as "<param name>/frozen_zeros" (1 where frozen), so a checkpoint resumes them;
+  // unfreeze() forgets them all. Sequential::fit's FitOptions::freeze_zeros calls this for every
+  // parameter. Undefined parameters are skipped.
+  std::size_t freeze_zeros(const std::vector<Parameter<T>>& params);
+  void unfreeze();
+  std::size_t frozen_count() const;  // entries frozen, over all parameters
+
  private:
   struct Slot {
     std::string name;
     std::vector<xt::xarray<T>> arrays;  // m/v/velocity/... depending on the optimizer
     std::vector<std::size_t> shape;     // the parameter's shape when the slot was created
+    std::optional<xt::xarray<T>> frozen;  // 1 where the entry is frozen at zero
   };
   Slot& slot_for(const Parameter<T>& p);
   Slot* find_slot(const std::string& name);  // nullptr if the parameter has no state yet

@@ -63,6 +63,13 @@ struct FitOptions {
   // Built-in ones by their options (nn::EarlyStopping{...}) or your own as a
   // std::shared_ptr<YourCallback>; called in this order (nn/callback.hpp).
   std::vector<CallbackRef<T>> callbacks{};
+  // Masked fine-tuning: if the optimizer holds no frozen entries yet, fit() first freezes the
+  // exact zeros of every parameter (Optimizer::freeze_zeros), so that weights a proximal phase
+  // set to zero stay exactly zero while the others are retrained, as in prune-and-retrain (Han
+  // et al. 2015). Meant for after a sparsifying phase (a fresh model's zero-initialized biases
+  // would be frozen too). The mask stays with the optimizer, and so with checkpoints, until
+  // optimizer().unfreeze() or a new compile(); a resumed fit continues exactly.
+  bool freeze_zeros = false;
 };
 
 // Exact zeros and small weights per layer kernel.
