@@ -20,6 +20,7 @@ template <class T>
 void allreduce_gradients(Sequential<T>& model) {
   Communicator* comm = model.communicator();
   if (!comm) throw DistributedError("nn::allreduce_gradients: the model is not distributed (call model.distribute(comm) first)");
+  if (comm->size() == 1) return;  // the sum over one rank: the gradients as they are
   const std::vector<Parameter<T>> params = model.parameters();
   std::size_t total = params.size();
   for (const auto& p : params) total += p.var.size();
@@ -38,7 +39,10 @@ void allreduce_gradients(Sequential<T>& model) {
   for (std::size_t i = 0; i < params.size(); ++i) {
     const Parameter<T>& p = params[i];
     const std::size_t n = p.var.size();
-    if (buffer[total - params.size() + i] != T(0)) {
+    const ad::Var<T> mine = p.var.grad();
+    if (mine.defined() && mine.size() == n) {
+      std::copy_n(buffer.data() + at, n, mine.mutable_value().data());  // in place: no allocation per step
+    } else if (buffer[total - params.size() + i] != T(0)) {
       xt::xarray<T> g = xt::xarray<T>::from_shape(p.var.shape());
       std::copy_n(buffer.data() + at, n, g.data());
       ad::Var<T>(p.var).set_grad(ad::Var<T>(std::move(g)));
