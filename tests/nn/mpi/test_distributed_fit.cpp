@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <array>
 #include <memory>
 #include <span>
@@ -276,4 +277,34 @@ BOOST_AUTO_TEST_CASE(mpi_errors_become_exceptions_naming_the_call) {
                         test::message_has<nn::mpi::MpiError>({"nn::mpi::Session: MPI is already initialized"}));
   comm().barrier();  // still usable
   BOOST_TEST(nn::mpi::stats(comm()).allreduce_calls > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(callbacks_decide_alike_and_only_rank_0_writes) {
+  const auto [x, y] = moons(160);
+  // Rank 0's temporary directory; each rank names its own log file in it.
+  std::unique_ptr<test::TempDir> dir;
+  std::array<char, 512> name{};
+  if (comm().rank() == 0) {
+    dir = std::make_unique<test::TempDir>("mpi-logs");
+    std::strncpy(name.data(), dir->path.c_str(), name.size() - 1);
+  }
+  comm().broadcast(std::as_writable_bytes(std::span<char>(name)), 0);
+  const std::string log = std::string(name.data()) + "/rank" + std::to_string(comm().rank()) + ".csv";
+
+  // min_delta 0.05: the validation loss soon stops improving that fast, and training stops early.
+  nn::FitOptions<float> options{.epochs = 40, .batch_size = 16, .validation_split = 0.25, .seed = 4, .verbose = 0};
+  options.callbacks = {nn::EarlyStopping{.patience = 1, .min_delta = 0.05, .restore_best_weights = true}};
+  auto single = moons_model();
+  const nn::History h1 = single.fit(x, y, options);
+  options.callbacks.push_back(nn::CSVLogger{.path = log});
+  auto distributed = moons_model();
+  distributed.distribute(MpiFixture::comm());
+  const nn::History hn = distributed.fit(x, y, options);
+  BOOST_TEST(hn.epochs.size() < 40u);  // stopped early, on every rank at the same epoch (else a hang)
+  BOOST_TEST(hn.epochs == h1.epochs, boost::test_tools::per_element());
+  BOOST_TEST(max_relative_difference(weights(distributed), weights(single)) <= 1e-5);
+
+  comm().barrier();  // the files are written
+  BOOST_TEST(std::filesystem::exists(log) == (comm().rank() == 0), log);
+  comm().barrier();  // checked before rank 0 removes the directory
 }
