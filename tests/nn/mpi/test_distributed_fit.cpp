@@ -308,3 +308,17 @@ BOOST_AUTO_TEST_CASE(callbacks_decide_alike_and_only_rank_0_writes) {
   BOOST_TEST(std::filesystem::exists(log) == (comm().rank() == 0), log);
   comm().barrier();  // checked before rank 0 removes the directory
 }
+
+BOOST_AUTO_TEST_CASE(mpi_allreduce_reduction_matches_too) {
+  const auto [x, y] = moons(203);
+  const nn::FitOptions<float> options{.epochs = 4, .batch_size = 25, .seed = 3, .verbose = 0};
+  auto single = moons_model();
+  single.fit(x, y, options);
+  auto distributed = moons_model();
+  const auto ring = World::fixture().session.world(nn::mpi::Reduction::mpi_allreduce);
+  distributed.distribute(ring);
+  distributed.fit(x, y, options);  // throws if the ranks' weights differ after an epoch
+  BOOST_TEST(max_relative_difference(weights(distributed), weights(single)) <= 1e-5);
+  // A gradient sum per step (9 a epoch) on 2 or more ranks; on one, only the epochs' logs.
+  BOOST_TEST(nn::mpi::stats(*ring).allreduce_calls >= (comm().size() > 1 ? 4u * 9u : 4u));
+}
