@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <nn/npz.hpp>
 
+#include "cli.hpp"
 #include "run_main.hpp"
 
 namespace {
@@ -56,7 +57,9 @@ int main(int argc, char** argv) {
   double tolerance = 1e-5;
   app.add_option("first", first, "weights (.npz)")->required();
   app.add_option("second", second, "weights (.npz)")->required();
-  app.add_option("--tolerance", tolerance, "largest accepted max |a - b| / max |a| per entry")->capture_default_str();
+  app.add_option("--tolerance", tolerance, "largest accepted max |a - b| / max |a| per entry")
+      ->capture_default_str()
+      ->check(cli::finite_non_negative());
   bool same = true;
   const int code = cli::run_main(app, argc, argv, [&] { same = compare(first, second, tolerance); });
   return code != 0 ? code : (same ? 0 : 1);
