@@ -71,10 +71,51 @@ std::uint64_t parameters_hash(const std::vector<Parameter<T>>& params, bool valu
 
 }  // namespace
 
+RowSlice part_slice(std::size_t first, std::size_t count, std::size_t index, std::size_t parts) {
+  return {first + count * index / parts, first + count * (index + 1) / parts};
+}
+
 RowSlice rank_slice(std::size_t first, std::size_t count, const Communicator* comm) {
   if (!comm) return {first, first + count};
-  const auto r = std::size_t(comm->rank()), n = std::size_t(comm->size());
-  return {first + count * r / n, first + count * (r + 1) / n};
+  return part_slice(first, count, std::size_t(comm->rank()), std::size_t(comm->size()));
+}
+
+template <class T>
+std::size_t gradient_buffer_size(const std::vector<Parameter<T>>& params) {
+  std::size_t total = params.size();
+  for (const auto& p : params) total += p.var.size();
+  return total;
+}
+
+template <class T>
+void pack_gradients(const std::vector<Parameter<T>>& params, T* out) {
+  T* flags = out + gradient_buffer_size(params) - params.size();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const ad::Var<T> g = params[i].var.grad();
+    const std::size_t n = params[i].var.size();
+    flags[i] = g.defined() ? T(1) : T(0);
+    if (g.defined()) std::copy_n(g.value().data(), n, out);
+    else std::fill_n(out, n, T(0));
+    out += n;
+  }
+}
+
+template <class T>
+void unpack_gradients(const std::vector<Parameter<T>>& params, const T* in) {
+  const T* flags = in + gradient_buffer_size(params) - params.size();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const Parameter<T>& p = params[i];
+    const std::size_t n = p.var.size();
+    const ad::Var<T> mine = p.var.grad();
+    if (mine.defined() && mine.size() == n) {
+      std::copy_n(in, n, mine.mutable_value().data());  // in place: no allocation per step
+    } else if (flags[i] != T(0)) {
+      xt::xarray<T> g = xt::xarray<T>::from_shape(p.var.shape());
+      std::copy_n(in, n, g.data());
+      ad::Var<T>(p.var).set_grad(ad::Var<T>(std::move(g)));
+    }
+    in += n;
+  }
 }
 
 template <class T>
@@ -122,6 +163,9 @@ void check_weights_agree(Communicator& comm, const std::vector<Parameter<T>>& pa
 }
 
 #define TAPEFLOW_INSTANTIATE_COLLECTIVE(T)                                                                       \
+  template std::size_t gradient_buffer_size(const std::vector<Parameter<T>>&);                                  \
+  template void pack_gradients(const std::vector<Parameter<T>>&, T*);                                           \
+  template void unpack_gradients(const std::vector<Parameter<T>>&, const T*);                                   \
   template Logs reduced_logs(Communicator*, double, double, std::size_t, const std::vector<std::unique_ptr<Metric<T>>>&); \
   template void check_data_agree(Communicator&, const xt::xarray<T>&, const xt::xarray<T>&, const Settings&);     \
   template void check_model_agree(Communicator&, const std::vector<Parameter<T>>&);                              \

@@ -25,6 +25,18 @@ struct RowSlice {
   std::size_t size() const { return end - begin; }
 };
 RowSlice rank_slice(std::size_t first, std::size_t count, const Communicator* comm);
+// Part `index` of `parts` of the rows [first, first + count), cut the same way.
+RowSlice part_slice(std::size_t first, std::size_t count, std::size_t index, std::size_t parts);
+
+// Every parameter's gradient in one buffer: the gradients in parameters() order (zeros where a
+// parameter has none), then one flag per parameter (1 where it has one). unpack_gradients sets
+// each flagged parameter's gradient from such a buffer (in place when it has one already).
+template <class T>
+std::size_t gradient_buffer_size(const std::vector<Parameter<T>>& params);
+template <class T>
+void pack_gradients(const std::vector<Parameter<T>>& params, T* out);
+template <class T>
+void unpack_gradients(const std::vector<Parameter<T>>& params, const T* in);
 
 // "loss", "data_loss", "penalty" and each metric from a rank's sums over its `rows` rows (the
 // penalty counted as fit() and evaluate() count it), summed over the ranks when comm is given.

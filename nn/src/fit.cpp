@@ -99,7 +99,11 @@ History Sequential<T>::fit(const xt::xarray<T>& x, const xt::xarray<T>& y, const
   }
   check_fit_options(o);
   const std::size_t n_train = training_rows(x.shape()[0], o);
-  if (comm_) detail::check_data_agree(*comm_, x, y, fit_settings(o, n_train));
+  if (comm_) {
+    detail::Settings settings = fit_settings(o, n_train);
+    settings.emplace_back("DistributeOptions::shards", shards_);
+    detail::check_data_agree(*comm_, x, y, settings);
+  }
   if (!built_) build(ad::Shape(x.shape().begin() + 1, x.shape().end()));
 
   FitRun run{x, y, o, n_train, (n_train + o.batch_size - 1) / o.batch_size, std::vector<std::size_t>(n_train),
@@ -206,42 +210,70 @@ void Sequential<T>::train_batch(FitRun& run, std::size_t first, std::size_t coun
   for (auto& m : run.metrics) m->update(yb.value(), pred.value());
 }
 
-// The distributed step: this rank's slice of the global batch order[first, first + count). Its
-// data loss and activity penalties are scaled by slice / count, so that the gradients summed over
-// the ranks are the single-process gradients of the global batch; the kernel/bias penalties enter
-// on rank 0 only (counted once); the optimizer (and its proximal step) runs after the sum, on the
-// same gradients on every rank.
+// The distributed step: this rank's slice of the global batch order[first, first + count), or
+// with fixed shards (DistributeOptions) its shards. The optimizer (and its proximal step) runs
+// after the sum, on the same gradients on every rank.
 template <class T>
 void Sequential<T>::train_slice(FitRun& run, std::size_t first, std::size_t count) {
+  if (shards_ != 0 && shards_ != std::size_t(comm_->size())) return train_shards(run, first, count);
   const detail::RowSlice slice = detail::rank_slice(first, count, comm_.get());
-  const std::size_t rows = slice.size();
   for (auto& p : run.params) p.var.zero_grad();
+  backward_slice(run, slice.begin, slice.end, count, comm_->rank() == 0);
+  allreduce_gradients(*this);
+  optimizer_->step(run.params);
+}
+
+// Fixed shards: each of this rank's shards is backpropagated alone, and every shard's gradients
+// are added in shard order on every rank, so the sum does not depend on the number of ranks.
+template <class T>
+void Sequential<T>::train_shards(FitRun& run, std::size_t first, std::size_t count) {
+  const std::size_t ranks = std::size_t(comm_->size()), per_rank = shards_ / ranks;
+  const std::size_t length = detail::gradient_buffer_size(run.params);
+  std::vector<T> mine(per_rank * length);
+  for (std::size_t j = 0; j < per_rank; ++j) {
+    const std::size_t shard = std::size_t(comm_->rank()) * per_rank + j;
+    const detail::RowSlice slice = detail::part_slice(first, count, shard, shards_);
+    for (auto& p : run.params) p.var.zero_grad();
+    backward_slice(run, slice.begin, slice.end, count, shard == 0);
+    detail::pack_gradients(run.params, mine.data() + j * length);
+  }
+  const std::vector<T> all = comm_->allgather(std::span<const T>(mine));  // every shard, in shard order
+  std::vector<T> total(all.begin(), all.begin() + std::ptrdiff_t(length));
+  for (std::size_t k = 1; k < shards_; ++k) {
+    for (std::size_t i = 0; i < length; ++i) total[i] += all[k * length + i];
+  }
+  detail::unpack_gradients(run.params, total.data());
+  optimizer_->step(run.params);
+}
+
+// Backpropagates rows order[begin, end) of a global batch of `count` rows: their data loss and
+// activity penalties scaled by (end - begin) / count, so that the sum over the parts is the
+// gradient of the global batch, plus the kernel/bias penalties if `regularization` (one part
+// only: counted once). Adds to the epoch's sums and metrics.
+template <class T>
+void Sequential<T>::backward_slice(FitRun& run, std::size_t begin, std::size_t end, std::size_t count,
+                                   bool regularization) {
+  const std::size_t rows = end - begin;
   ad::Var<T> objective;
-  double data = 0, activity = 0, regularization = 0;
   if (rows > 0) {
-    const ad::Var<T> xb(gather(run.x, run.order.data() + slice.begin, rows));
-    const ad::Var<T> yb(gather(run.y, run.order.data() + slice.begin, rows));
-    set_batch_position(slice.begin);
+    const ad::Var<T> xb(gather(run.x, run.order.data() + begin, rows));
+    const ad::Var<T> yb(gather(run.y, run.order.data() + begin, rows));
+    set_batch_position(begin);
     const ad::Var<T> pred = forward(xb);
     const ad::Var<T> data_loss = loss_(yb, pred);
     const ad::Var<T> act = penalty_terms(false, true);
     objective = (data_loss + act) * (static_cast<T>(rows) / static_cast<T>(count));
-    data = double(data_loss.item());
-    activity = double(act.item());
+    run.data_sum += double(data_loss.item()) * double(rows);
+    run.penalty_sum += double(act.item()) * double(rows);
+    run.rows_done += rows;
     for (auto& m : run.metrics) m->update(yb.value(), pred.value());
   }
-  if (comm_->rank() == 0) {
+  if (regularization) {
     const ad::Var<T> reg = penalty_terms(true, false);
     objective = objective.defined() ? objective + reg : reg;
-    regularization = double(reg.item());
+    run.penalty_sum += double(reg.item()) * double(count);
   }
   if (objective.defined() && objective.requires_grad()) ad::backward(objective);
-  allreduce_gradients(*this);
-  optimizer_->step(run.params);
-
-  run.data_sum += data * double(rows);
-  run.penalty_sum += activity * double(rows) + regularization * double(count);
-  run.rows_done += rows;
 }
 
 #define TAPEFLOW_INSTANTIATE_FIT(T)                                                                          \
@@ -249,7 +281,10 @@ void Sequential<T>::train_slice(FitRun& run, std::size_t first, std::size_t coun
   template Logs Sequential<T>::run_epoch(FitRun& run, int epoch, detail::Progress& progress);                  \
   template void Sequential<T>::train_batch(FitRun& run, std::size_t first, std::size_t count); \
   template Logs Sequential<T>::running_logs(const FitRun& run) const;                                        \
-  template void Sequential<T>::train_slice(FitRun& run, std::size_t first, std::size_t count);
+  template void Sequential<T>::train_slice(FitRun& run, std::size_t first, std::size_t count);              \
+  template void Sequential<T>::train_shards(FitRun& run, std::size_t first, std::size_t count);             \
+  template void Sequential<T>::backward_slice(FitRun& run, std::size_t begin, std::size_t end, std::size_t count, \
+                                              bool regularization);
 TAPEFLOW_INSTANTIATE_FIT(float)
 TAPEFLOW_INSTANTIATE_FIT(double)
 #undef TAPEFLOW_INSTANTIATE_FIT

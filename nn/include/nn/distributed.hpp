@@ -41,10 +41,37 @@ class Communicator {
   virtual void broadcast(std::span<std::byte> bytes, int root) = 0;  // root's bytes to every rank
   // Every rank's `mine` (the same length on all ranks), concatenated in rank order.
   virtual std::vector<std::uint64_t> allgather(std::span<const std::uint64_t> mine) = 0;
+  virtual std::vector<float> allgather(std::span<const float> mine) = 0;
+  virtual std::vector<double> allgather(std::span<const double> mine) = 0;
   virtual void barrier() = 0;
   // Ends the whole job: prints "<rank>: <message>" on stderr and never returns. For an error on
   // one rank that the others cannot know about (they would wait for it forever).
   [[noreturn]] virtual void abort(const std::string& message, int exit_code = 1) = 0;
+};
+
+// One process as a Communicator (rank 0 of 1), without MPI: a model distributed over it with
+// fixed shards computes exactly what the same model computes on any number of ranks.
+class LocalCommunicator final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void allreduce_sum(std::span<float>) override {}
+  void allreduce_sum(std::span<double>) override {}
+  void broadcast(std::span<std::byte>, int root) override;  // root must be 0
+  std::vector<std::uint64_t> allgather(std::span<const std::uint64_t> mine) override { return {mine.begin(), mine.end()}; }
+  std::vector<float> allgather(std::span<const float> mine) override { return {mine.begin(), mine.end()}; }
+  std::vector<double> allgather(std::span<const double> mine) override { return {mine.begin(), mine.end()}; }
+  void barrier() override {}
+  [[noreturn]] void abort(const std::string& message, int exit_code = 1) override;  // prints, then exits
+};
+
+struct DistributeOptions {
+  // Into how many shards every global batch is cut: 0, one per rank. A fixed number (a multiple
+  // of the number of ranks) makes the result independent of the number of ranks to the last bit:
+  // each shard's gradient is computed alone, and the shards' gradients are added in shard order
+  // whichever rank holds them. It costs shards / ranks backward passes per rank and step, and
+  // every rank receives all `shards` gradient buffers.
+  std::size_t shards = 0;
 };
 
 template <class T>

@@ -183,7 +183,8 @@ class Sequential : public Module<T> {
   // and evaluate() become collective (every rank calls them, with the same data and options):
   // each takes its slice of every global batch, gradients and logs are summed over the ranks,
   // and rank 0's weights are broadcast when fit() starts. predict() stays local.
-  void distribute(std::shared_ptr<Communicator> comm);
+  // options.shards: 0 or a multiple of comm's size (else std::invalid_argument).
+  void distribute(std::shared_ptr<Communicator> comm, DistributeOptions options = {});
   Communicator* communicator() const { return comm_.get(); }
   // False on the ranks other than 0 of a distributed model: what writes files or prints
   // (CSVLogger, ModelCheckpoint, the progress display, your own callbacks) asks this.
@@ -196,6 +197,8 @@ class Sequential : public Module<T> {
   Logs run_epoch(FitRun& run, int epoch, detail::Progress& progress);
   void train_batch(FitRun& run, std::size_t first, std::size_t count);
   void train_slice(FitRun& run, std::size_t first, std::size_t count);  // distributed: this rank's slice
+  void backward_slice(FitRun& run, std::size_t begin, std::size_t end, std::size_t count, bool regularization);
+  void train_shards(FitRun& run, std::size_t first, std::size_t count);  // distributed, fixed shards
   Logs running_logs(const FitRun& run) const;  // the epoch's logs so far, summed over the ranks
   ad::Var<T> penalty_terms(bool regularization, bool activity) const;
   Logs evaluate_rows(const xt::xarray<T>& x, const xt::xarray<T>& y, std::size_t begin, std::size_t end,
@@ -210,6 +213,7 @@ class Sequential : public Module<T> {
   std::string loss_name_;
   std::vector<std::string> metric_names_;
   std::shared_ptr<Communicator> comm_;
+  std::size_t shards_ = 0;  // DistributeOptions::shards
 };
 
 extern template class Sequential<float>;

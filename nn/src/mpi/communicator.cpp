@@ -73,13 +73,31 @@ void WorldCommunicator::broadcast(std::span<std::byte> bytes, int root) {
   check(MPI_Bcast(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
 }
 
-std::vector<std::uint64_t> WorldCommunicator::allgather(std::span<const std::uint64_t> mine) {
-  std::vector<std::uint64_t> all(mine.size() * std::size_t(size_));
-  check(MPI_Allgather(mine.data(), static_cast<int>(mine.size()), MPI_UINT64_T, all.data(),
-                      static_cast<int>(mine.size()), MPI_UINT64_T, MPI_COMM_WORLD),
-        "MPI_Allgather");
+template <class T>
+std::vector<T> WorldCommunicator::gather(std::span<const T> mine, MPI_Datatype type) {
+  if (mine.size() > std::size_t(std::numeric_limits<int>::max())) {
+    throw MpiError("nn::mpi allgather: " + std::to_string(mine.size()) + " values are more than one MPI call takes");
+  }
+  const int count = static_cast<int>(mine.size());
+  std::vector<T> all(mine.size() * std::size_t(size_));
+  check(MPI_Allgather(mine.data(), count, type, all.data(), count, type, MPI_COMM_WORLD), "MPI_Allgather");
   return all;
 }
+
+std::vector<std::uint64_t> WorldCommunicator::allgather(std::span<const std::uint64_t> mine) {
+  return gather(mine, MPI_UINT64_T);
+}
+
+std::vector<float> WorldCommunicator::allgather(std::span<const float> mine) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<float> all = gather(mine, MPI_FLOAT);
+  stats_.allreduce_calls += 1;  // the gradient exchange of fixed shards
+  stats_.allreduce_bytes += mine.size_bytes();
+  stats_.allreduce_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return all;
+}
+
+std::vector<double> WorldCommunicator::allgather(std::span<const double> mine) { return gather(mine, MPI_DOUBLE); }
 
 void WorldCommunicator::barrier() { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 

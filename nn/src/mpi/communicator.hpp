@@ -30,6 +30,8 @@ class WorldCommunicator final : public Communicator {
   void allreduce_sum(std::span<double> values) override;
   void broadcast(std::span<std::byte> bytes, int root) override;
   std::vector<std::uint64_t> allgather(std::span<const std::uint64_t> mine) override;
+  std::vector<float> allgather(std::span<const float> mine) override;
+  std::vector<double> allgather(std::span<const double> mine) override;
   void barrier() override;
   [[noreturn]] void abort(const std::string& message, int exit_code) override;
   const Stats& stats() const { return stats_; }
@@ -37,6 +39,8 @@ class WorldCommunicator final : public Communicator {
  private:
   template <class T>
   void sum(std::span<T> values, MPI_Datatype type);
+  template <class T>
+  std::vector<T> gather(std::span<const T> mine, MPI_Datatype type);
 
   template <class T>
   std::vector<T>& gathered() {

@@ -322,3 +322,30 @@ BOOST_AUTO_TEST_CASE(mpi_allreduce_reduction_matches_too) {
   // A gradient sum per step (9 a epoch) on 2 or more ranks; on one, only the epochs' logs.
   BOOST_TEST(nn::mpi::stats(*ring).allreduce_calls >= (comm().size() > 1 ? 4u * 9u : 4u));
 }
+
+BOOST_AUTO_TEST_CASE(fixed_shards_give_the_same_bits_on_any_number_of_ranks) {
+  const auto [x, y] = mnist_like(300);
+  const nn::FitOptions<float> options{.epochs = 3, .batch_size = 32, .validation_split = 0.2, .seed = 9, .verbose = 0};
+  // 6 shards: a multiple of 1, 2 and 3 ranks. One process without MPI, then the ranks.
+  auto alone = mnist_like_model();
+  alone.distribute(std::make_shared<nn::LocalCommunicator>(), {.shards = 6});
+  const nn::History h1 = alone.fit(x, y, options);
+  auto ranks = mnist_like_model();
+  ranks.distribute(MpiFixture::comm(), {.shards = 6});
+  const nn::History hn = ranks.fit(x, y, options);
+  BOOST_TEST(max_relative_difference(weights(ranks), weights(alone)) == 0);  // to the last bit
+  BOOST_TEST(exact_zeros(weights(ranks)) > 0);
+  // The logs are sums of float losses over other parts of the rows: equal up to float rounding.
+  for (std::size_t e = 0; e < h1["val_loss"].size(); ++e) {
+    BOOST_TEST(hn["val_loss"][e] == h1["val_loss"][e], boost::test_tools::tolerance(1e-6));
+  }
+
+  auto bad = mnist_like_model();
+  if (comm().size() > 1) {
+    BOOST_CHECK_EXCEPTION(bad.distribute(MpiFixture::comm(), {.shards = std::size_t(comm().size()) + 1}),
+                          std::invalid_argument,
+                          test::message_has<std::invalid_argument>({"Sequential::distribute: shards must be 0 (one per rank) or a multiple of the"}));
+  }
+  BOOST_CHECK_EXCEPTION(bad.distribute(nullptr, {.shards = 2}), std::invalid_argument,
+                        test::message_has<std::invalid_argument>({"shards 2 needs a communicator"}));
+}
