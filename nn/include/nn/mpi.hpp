@@ -44,7 +44,8 @@ enum class Reduction {
   mpi_allreduce,
 };
 
-// Time and traffic of a communicator's allreduce_sum calls, for measurements.
+// Time and traffic of a communicator's allreduce_sum calls and of the float allgathers of fixed
+// shards (the gradient exchanges), for measurements.
 struct Stats {
   std::uint64_t allreduce_calls = 0;
   std::uint64_t allreduce_bytes = 0;  // the buffers' sizes, summed
