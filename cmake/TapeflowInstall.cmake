@@ -1,6 +1,7 @@
 # `cmake --install build --prefix P`: the public headers, the libraries, the CMake package
 # (P/lib/cmake/tapeflow: tapeflowConfig.cmake, tapeflowConfigVersion.cmake and the exported
-# targets tapeflow::autodiff, tapeflow::io, tapeflow::nn, tapeflow::datasets) and
+# targets tapeflow::autodiff, tapeflow::io, tapeflow::nn, tapeflow::datasets, and tapeflow::mpi
+# when it is built, with <nn/mpi.hpp>) and
 # P/lib/pkgconfig/tapeflow.pc. The installed targets carry C++20, the xtensor definitions and the
 # include directory, never tapeflow's own compile flags (-march=native, warnings).
 include(CMakePackageConfigHelpers)
@@ -8,6 +9,12 @@ include(CMakePackageConfigHelpers)
 set(tapeflow_libraries tapeflow_autodiff tapeflow_io tapeflow_nn)
 if(TARGET tapeflow_datasets)
   list(APPEND tapeflow_libraries tapeflow_datasets)
+endif()
+if(TARGET tapeflow_nn_mpi)
+  list(APPEND tapeflow_libraries tapeflow_nn_mpi)
+  set(tapeflow_mpi_header_rule "")
+else()
+  set(tapeflow_mpi_header_rule PATTERN "mpi.hpp" EXCLUDE)  # <nn/mpi.hpp> only with its library
 endif()
 
 # Shared libraries find each other (libtapeflow_nn.so needs libtapeflow_io.so, ...) next to
@@ -20,7 +27,7 @@ install(TARGETS ${tapeflow_libraries} EXPORT tapeflowTargets
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/autodiff/include/ ${PROJECT_SOURCE_DIR}/autodiff/io/include/
                   ${PROJECT_SOURCE_DIR}/nn/include/ ${PROJECT_BINARY_DIR}/include/
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp" ${tapeflow_mpi_header_rule})
 if(TARGET tapeflow_datasets)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/datasets/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
           FILES_MATCHING PATTERN "*.hpp")

@@ -9,6 +9,11 @@
 //   lambda_sweep                                  # moons and boston, l1 and l2, 5 folds
 //   lambda_sweep --problem moons --reg l1,l1_prox --lambdas 0,1e-4,1e-3 --folds 3
 //
+// Under mpirun (built with tapeflow::mpi) the (reg, λ, fold) fits are spread over the ranks, rank r
+// training fits r, r + size, ... of the order one process runs them; rank 0 gathers the results and
+// prints the same lines as one process (the timings aside) and draws the plots:
+//   mpirun -np 2 lambda_sweep --problem moons --folds 3
+//
 // stdout: one JSON line per (problem, reg, λ) with the shared report keys, averaged over the
 // folds (epochs is per fold; train_seconds the sum over the folds), then one line per
 // (problem, reg) with the chosen λ. stderr: one progress line per fold.
@@ -16,11 +21,13 @@
 // the mean ± std as a shaded band) and
 // <out>/lambda_sweep_<problem>_sparsity.png (exact-zero and |w| < 1e-3 fractions of the kernels).
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <iostream>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -36,6 +43,7 @@
 #include <datasets/synthetic.hpp>
 #include <nn/nn.hpp>
 
+#include "distributed.hpp"
 #include "experiment.hpp"
 #include "plot.hpp"
 
@@ -184,18 +192,44 @@ Problem make_problem(const std::string& name, int moons_epochs, int boston_epoch
   return p;
 }
 
-// Trains every fold of one (reg, λ), prints its report and returns its point of the curve.
-Point sweep_point(const Problem& p, const std::vector<datasets::Fold>& cv, experiment::Variant kind, double lambda,
-                  std::uint64_t seed) {
-  const std::string reg = experiment::name(kind);
-  std::vector<FoldResult> results;
-  for (std::size_t f = 0; f < cv.size(); ++f) {
-    results.push_back(train_fold(p, cv[f], kind, lambda, seed));
-    const auto& r = results.back();
-    std::fprintf(stderr, "%s %s lambda=%s fold %zu/%zu: val data loss %.4f, zeros %.3f, |w|<1e-3 %.3f (%.1f s)\n",
-                 p.name.c_str(), reg.c_str(), lambda_str(lambda).c_str(), f + 1, cv.size(), r.val_data_loss,
-                 r.zero_fraction, r.small_fraction, r.seconds);
+constexpr std::array<double FoldResult::*, 7> kFoldFields{
+    &FoldResult::val_data_loss, &FoldResult::final_loss,    &FoldResult::final_val_loss, &FoldResult::min_val_loss,
+    &FoldResult::seconds,       &FoldResult::zero_fraction, &FoldResult::small_fraction};
+
+// Every fold of every (reg, λ) of one problem, in the order one process trains them. Under mpirun
+// rank r trains fits r, r + size, ... and prints their progress lines; each rank's results (zeros
+// for the fits it did not train) are summed over the ranks, so every rank ends with all of them.
+std::vector<FoldResult> train_all(const Problem& p, const std::vector<datasets::Fold>& cv,
+                                  const std::vector<experiment::Variant>& kinds, const std::vector<double>& lambdas,
+                                  std::uint64_t seed) {
+  const auto comm = experiment::communicator();
+  const std::size_t rank = comm ? std::size_t(comm->rank()) : 0, size = comm ? std::size_t(comm->size()) : 1;
+  std::vector<double> packed(kinds.size() * lambdas.size() * cv.size() * kFoldFields.size(), 0.0);
+  std::size_t i = 0;
+  for (auto kind : kinds) {
+    for (double lambda : lambdas) {
+      for (std::size_t f = 0; f < cv.size(); ++f, ++i) {
+        if (i % size != rank) continue;
+        const FoldResult r = train_fold(p, cv[f], kind, lambda, seed);
+        std::fprintf(stderr, "%s %s lambda=%s fold %zu/%zu: val data loss %.4f, zeros %.3f, |w|<1e-3 %.3f (%.1f s)\n",
+                     p.name.c_str(), experiment::name(kind).c_str(), lambda_str(lambda).c_str(), f + 1, cv.size(),
+                     r.val_data_loss, r.zero_fraction, r.small_fraction, r.seconds);
+        for (std::size_t k = 0; k < kFoldFields.size(); ++k) packed[i * kFoldFields.size() + k] = r.*kFoldFields[k];
+      }
+    }
   }
+  if (comm) comm->allreduce_sum(std::span<double>(packed));
+  std::vector<FoldResult> results(i);
+  for (std::size_t j = 0; j < i; ++j) {
+    for (std::size_t k = 0; k < kFoldFields.size(); ++k) results[j].*kFoldFields[k] = packed[j * kFoldFields.size() + k];
+  }
+  return results;
+}
+
+// The folds of one (reg, λ): prints its report and returns its point of the curve.
+Point sweep_point(const Problem& p, std::size_t folds, experiment::Variant kind, double lambda,
+                  const std::vector<FoldResult>& results) {
+  const std::string reg = experiment::name(kind);
   auto column = [&](double FoldResult::*field) {
     std::vector<double> v;
     for (const auto& r : results) v.push_back(r.*field);
@@ -211,7 +245,7 @@ Point sweep_point(const Problem& p, const std::vector<datasets::Fold>& cv, exper
   rep.model = p.name + "_" + reg + "_lambda=" + lambda_str(lambda);
   rep.epochs = p.epochs;
   for (const auto& r : results) rep.train_seconds += r.seconds;
-  rep.seconds_per_epoch = rep.train_seconds / (double(p.epochs) * double(results.size()));
+  rep.seconds_per_epoch = rep.train_seconds / (double(p.epochs) * double(folds));
   rep.final_loss = mean(column(&FoldResult::final_loss));
   rep.final_val_loss = mean(column(&FoldResult::final_val_loss));
   rep.min_val_loss = mean(column(&FoldResult::min_val_loss));
@@ -220,7 +254,7 @@ Point sweep_point(const Problem& p, const std::vector<datasets::Fold>& cv, exper
   rep.exact_zero_fraction = pt.zero_fraction;
   rep.small_weight_fraction = pt.small_fraction;
   rep.extra = {{"problem", p.name},     {"reg", reg},           {"lambda", lambda},
-               {"cv_mean", pt.cv_mean}, {"cv_std", pt.cv_std}, {"folds", cv.size()}};
+               {"cv_mean", pt.cv_mean}, {"cv_std", pt.cv_std}, {"folds", folds}};
   experiment::print_report(rep);
   return pt;
 }
@@ -230,6 +264,7 @@ void print_choice(const std::string& problem, experiment::Variant kind, const st
   const Point* best = &curve.front();
   for (const auto& pt : curve)
     if (pt.cv_mean <= best->cv_mean) best = &pt;  // λ ascending: "<=" keeps the larger on ties
+  if (!experiment::is_root()) return;  // under mpirun, rank 0 prints
   nlohmann::json j = {
       {"example", "lambda_sweep"}, {"problem", problem}, {"reg", experiment::name(kind)}, {"chosen_lambda", best->lambda}};
   std::cout << j.dump() << std::endl;
@@ -313,10 +348,15 @@ void run(const experiment::Options& opt, const SweepOptions& sweep) {
     const Problem p = make_problem(problem_name, epochs_given ? opt.epochs : sweep.moons_epochs,
                                    epochs_given ? opt.epochs : sweep.boston_epochs, opt.data);
     const auto cv = datasets::kfold(p.x.shape()[0], sweep.folds, true, static_cast<std::int64_t>(opt.seed % 4294967296ULL));
+    const std::vector<FoldResult> results = train_all(p, cv, kinds, lambdas, opt.seed);
     std::vector<std::vector<Point>> curves;  // per reg kind, per λ
+    auto next = results.begin();
     for (auto kind : kinds) {
       std::vector<Point> curve;
-      for (double lambda : lambdas) curve.push_back(sweep_point(p, cv, kind, lambda, opt.seed));
+      for (double lambda : lambdas) {
+        curve.push_back(sweep_point(p, cv.size(), kind, lambda, std::vector<FoldResult>(next, next + std::ptrdiff_t(cv.size()))));
+        next += std::ptrdiff_t(cv.size());
+      }
       curves.push_back(curve);
     }
     for (std::size_t k = 0; k < kinds.size(); ++k) print_choice(p.name, kinds[k], curves[k]);

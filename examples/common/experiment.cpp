@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "cli.hpp"
+#include "distributed.hpp"
 #include "plot.hpp"
 #include "run_main.hpp"
 
@@ -55,7 +56,14 @@ int run_main(int argc, char** argv, const std::string& description, const Defaul
   CLI::App app{description};
   add_options(app, options);
   if (more_options) more_options(app);
-  return cli::run_main(app, argc, argv, [&] { body(options); });
+  return cli::run_main(app, argc, argv, [&] {
+    // Under mpirun an error on one rank ends the job with its message (the others would wait).
+    if (const auto comm = communicator()) {
+      nn::abort_on_exception(*comm, [&] { body(options); });
+    } else {
+      body(options);
+    }
+  });
 }
 
 std::vector<Variant> variants(const std::string& list) {
@@ -141,6 +149,7 @@ template Report report<float>(const std::string&, const std::string&, const nn::
 template Report report<double>(const std::string&, const std::string&, const nn::History&, const nn::Sequential<double>&);
 
 void print_report(const Report& r) {
+  if (!is_root()) return;  // under mpirun, rank 0 reports
   nlohmann::json j = {{"example", r.example},
                       {"model", r.model},
                       {"epochs", r.epochs},

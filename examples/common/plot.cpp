@@ -12,6 +12,8 @@
 
 #include "tapeflow/io/files.hpp"
 
+#include "distributed.hpp"
+
 namespace plot {
 namespace {
 
@@ -82,6 +84,7 @@ std::vector<std::array<double, 4>> level_segments(const std::vector<double>& gx,
 // (tapeflow::files::AtomicFile) that replaces `path` only when gnuplot finished without error.
 template <class Draw>
 void render(const std::string& path, int width, int height, Draw draw) {
+  if (!experiment::is_root()) return;  // under mpirun, rank 0 plots
   const std::filesystem::path target(path);
   if (target.has_parent_path()) std::filesystem::create_directories(target.parent_path());
   tapeflow::files::AtomicFile out(path, "plot");

@@ -1,5 +1,6 @@
 // nn::callbacks::CSVLogger: one CSV row of logs per epoch.
 #include "nn/callbacks.hpp"
+#include "nn/sequential.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -15,6 +16,7 @@ CSVLogger<T>::CSVLogger(nn::CSVLogger options) : options_(std::move(options)) {
 
 template <class T>
 void CSVLogger<T>::on_train_begin(const Logs&) {
+  if (!this->model().writes_files()) return;  // a distributed model's ranks other than 0
   file_ = std::ofstream(options_.path, options_.append ? std::ios::app : std::ios::trunc);
   if (!file_) throw std::runtime_error("CSVLogger: cannot open '" + options_.path + "': " + std::strerror(errno));
   header_written_ = options_.append && file_.tellp() > 0;
@@ -22,6 +24,7 @@ void CSVLogger<T>::on_train_begin(const Logs&) {
 
 template <class T>
 void CSVLogger<T>::on_epoch_end(int epoch, Logs& logs) {
+  if (!this->model().writes_files()) return;
   if (!header_written_) {
     file_ << "epoch";
     for (const auto& [k, v] : logs) file_ << options_.separator << k;
@@ -37,6 +40,7 @@ void CSVLogger<T>::on_epoch_end(int epoch, Logs& logs) {
 
 template <class T>
 void CSVLogger<T>::on_train_end(const Logs&) {
+  if (!this->model().writes_files()) return;
   file_.close();
   if (!file_) throw std::runtime_error("CSVLogger: closing '" + options_.path + "' failed");
 }

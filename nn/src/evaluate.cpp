@@ -3,12 +3,15 @@
 
 #include <numeric>
 
+#include "collective.hpp"
 #include "gather.hpp"
 
 namespace nn {
 
 using detail::gather;
 
+// Distributed: each rank takes its slice of every batch (as fit does), and the sums are added
+// over the ranks; the kernel/bias penalties are counted on rank 0 only.
 template <class T>
 Logs Sequential<T>::evaluate_rows(const xt::xarray<T>& x, const xt::xarray<T>& y, std::size_t begin,
                                   std::size_t end, std::size_t batch_size) {
@@ -18,21 +21,24 @@ Logs Sequential<T>::evaluate_rows(const xt::xarray<T>& x, const xt::xarray<T>& y
   std::vector<std::unique_ptr<Metric<T>>> metrics;
   for (const auto& m : metric_names_) metrics.push_back(make_metric<T>(m));
   double data_sum = 0, penalty_sum = 0;
+  std::size_t rows_done = 0;
   std::vector<std::size_t> rows(end - begin);
   std::iota(rows.begin(), rows.end(), begin);
   for (std::size_t s = 0; s < rows.size(); s += batch_size) {
-    const std::size_t bs = std::min(batch_size, rows.size() - s);
-    const ad::Var<T> xb(gather(x, rows.data() + s, bs)), yb(gather(y, rows.data() + s, bs));
+    const std::size_t count = std::min(batch_size, rows.size() - s);
+    const detail::RowSlice slice = detail::rank_slice(s, count, comm_.get());
+    const std::size_t bs = slice.size();
+    if (comm_ && comm_->rank() == 0) penalty_sum += double(penalty_terms(true, false).item()) * double(count);
+    if (bs == 0) continue;
+    const ad::Var<T> xb(gather(x, rows.data() + slice.begin, bs)), yb(gather(y, rows.data() + slice.begin, bs));
     const ad::Var<T> pred = forward(xb);
     data_sum += double(loss_(yb, pred).item()) * double(bs);
-    penalty_sum += double(penalty().item()) * double(bs);
+    penalty_sum += double((comm_ ? penalty_terms(false, true) : penalty()).item()) * double(bs);
+    rows_done += bs;
     for (auto& m : metrics) m->update(yb.value(), pred.value());
   }
   this->train(was_training);
-  const double n = double(rows.size());
-  Logs logs{{"loss", (data_sum + penalty_sum) / n}, {"data_loss", data_sum / n}, {"penalty", penalty_sum / n}};
-  for (auto& m : metrics) logs[m->name()] = m->result();
-  return logs;
+  return detail::reduced_logs(comm_.get(), data_sum, penalty_sum, rows_done, metrics);
 }
 
 template <class T>

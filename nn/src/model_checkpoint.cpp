@@ -60,6 +60,7 @@ std::string ModelCheckpoint<T>::path_for(int epoch) const {
 template <class T>
 void ModelCheckpoint<T>::on_epoch_end(int epoch, Logs& logs) {
   if (options_.save_best_only && !this->improved(logs)) return;  // no min_delta, as in Keras
+  if (!this->model().writes_files()) return;  // rank 0 of a distributed model writes, the others decided alike
   const std::filesystem::path path = path_for(epoch);
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   if (options_.save_weights_only) {

@@ -36,6 +36,8 @@ Progress::Progress(int verbose, int epoch, int epochs, std::size_t steps)
   prefix_ = "Epoch " + std::to_string(epoch + 1) + "/" + std::to_string(epochs);
 }
 
+bool Progress::draws_steps(int verbose) { return verbose == 1 && isatty(fileno(stderr)) != 0; }
+
 void Progress::step(std::size_t done, double running_loss, const std::string& metrics) {
   if (verbose_ != 1 || !tty_) return;
   const auto now = Clock::now();

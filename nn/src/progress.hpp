@@ -13,6 +13,8 @@ namespace nn::detail {
 class Progress {
  public:
   Progress(int verbose, int epoch, int epochs, std::size_t steps);
+  // Whether step() draws anything at this verbosity (a bar on a terminal).
+  static bool draws_steps(int verbose);
   // After `done` of the epoch's steps; `metrics` is the text after the loss (" - acc: 0.5").
   void step(std::size_t done, double running_loss, const std::string& metrics);
   void end(const Logs& logs);  // the epoch's line

@@ -92,14 +92,20 @@ ad::Var<T> Sequential<T>::forward(const ad::Var<T>& x) {
 
 template <class T>
 ad::Var<T> Sequential<T>::penalty() const {
+  return penalty_terms(true, true);
+}
+
+// The kernel/bias regularizer penalties, the activity penalties, or both (layer by layer).
+template <class T>
+ad::Var<T> Sequential<T>::penalty_terms(bool regularization, bool activity) const {
   const bool prox_applied = optimizer_ && optimizer_->proximal();
   ad::Var<T> total;
   auto add = [&](const ad::Var<T>& p) {
     if (p.defined()) total = total.defined() ? total + p : p;
   };
   for (const auto& l : layers_) {
-    add(l->regularization_penalty(prox_applied));
-    add(l->activity_penalty());
+    if (regularization) add(l->regularization_penalty(prox_applied));
+    if (activity) add(l->activity_penalty());
   }
   return total.defined() ? total : ad::Var<T>::scalar(T(0));
 }
@@ -129,6 +135,11 @@ Optimizer<T>& Sequential<T>::optimizer() {
 template <class T>
 void Sequential<T>::set_random_streams(std::uint64_t seed, std::uint64_t epoch) {
   for (std::size_t i = 0; i < layers_.size(); ++i) layers_[i]->set_random_stream(Random::stream(seed, epoch + 1, i + 1));
+}
+
+template <class T>
+void Sequential<T>::set_batch_position(std::uint64_t first_row) {
+  for (auto& l : layers_) l->set_batch_position(first_row);
 }
 
 template class Sequential<float>;

@@ -2,6 +2,7 @@
 // per-sample input shape, maps a batch forward, and may record an activity penalty.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -28,6 +29,9 @@ class Layer : public Module<T> {
   void clear_activity_penalty() { activity_penalty_ = ad::Var<T>(); }
   // Layers that draw random numbers (Dropout) take a fresh stream from the model each epoch.
   virtual void set_random_stream(const Random&) {}
+  // The row number (within the epoch) of the next training batch's first row, for layers whose
+  // randomness is per row (Dropout); data-parallel fit sets it to each rank's slice.
+  virtual void set_batch_position(std::uint64_t /*first_row*/) {}
 
  protected:
   virtual void build_parameters(const ad::Shape& input_shape, Random& rng) = 0;

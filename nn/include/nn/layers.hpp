@@ -85,8 +85,14 @@ class DropoutLayer : public Layer<T> {
   explicit DropoutLayer(const Dropout& spec);
   std::string type() const override { return "Dropout"; }
   ad::Shape output_shape(const ad::Shape& input_shape) const override { return input_shape; }
+  // Row r of a batch is the epoch's row number next_row() + r; its mask is drawn from a
+  // counter-based stream of (the epoch's stream, that row number), so a row gets the same mask
+  // whichever batch or rank it lands in (data-parallel fit gives the same result on any number
+  // of ranks). Each training forward advances next_row() by its batch size.
   ad::Var<T> forward(const ad::Var<T>& x) override;
-  void set_random_stream(const Random& r) override { random_ = r; }
+  void set_random_stream(const Random& r) override;  // also restarts the row count at 0
+  void set_batch_position(std::uint64_t first_row) override { next_row_ = first_row; }
+  std::uint64_t next_row() const { return next_row_; }
   double rate() const { return rate_; }
 
  protected:
@@ -94,7 +100,8 @@ class DropoutLayer : public Layer<T> {
 
  private:
   double rate_;
-  Random random_;
+  std::uint64_t key_ = 0;       // from the epoch's stream
+  std::uint64_t next_row_ = 0;
 };
 
 template <class T>

@@ -30,6 +30,7 @@
 #include "nn/callbacks.hpp"
 #include "nn/compact.hpp"
 #include "nn/conv_layers.hpp"
+#include "nn/distributed.hpp"
 #include "nn/history.hpp"
 #include "nn/layers.hpp"
 #include "nn/losses.hpp"
@@ -175,6 +176,19 @@ class Sequential : public Module<T> {
 
   // Points every layer's random stream (Dropout) at the stream of (seed, epoch).
   void set_random_streams(std::uint64_t seed, std::uint64_t epoch);
+  // The row number within the epoch of the next training batch's first row (Layer::set_batch_position).
+  void set_batch_position(std::uint64_t first_row);
+
+  // Data parallelism over comm's ranks (nn/distributed.hpp); nullptr: one process again. fit()
+  // and evaluate() become collective (every rank calls them, with the same data and options):
+  // each takes its slice of every global batch, gradients and logs are summed over the ranks,
+  // and rank 0's weights are broadcast when fit() starts. predict() stays local.
+  // options.shards: 0 or a multiple of comm's size (else std::invalid_argument).
+  void distribute(std::shared_ptr<Communicator> comm, DistributeOptions options = {});
+  Communicator* communicator() const { return comm_.get(); }
+  // False on the ranks other than 0 of a distributed model: what writes files or prints
+  // (CSVLogger, ModelCheckpoint, the progress display, your own callbacks) asks this.
+  bool writes_files() const { return !comm_ || comm_->rank() == 0; }
 
  private:
   std::string unique_name(const std::string& base);
@@ -182,6 +196,11 @@ class Sequential : public Module<T> {
   struct FitRun;  // one fit() call's data, rows, metrics and callbacks
   Logs run_epoch(FitRun& run, int epoch, detail::Progress& progress);
   void train_batch(FitRun& run, std::size_t first, std::size_t count);
+  void train_slice(FitRun& run, std::size_t first, std::size_t count);  // distributed: this rank's slice
+  void backward_slice(FitRun& run, std::size_t begin, std::size_t end, std::size_t count, bool regularization);
+  void train_shards(FitRun& run, std::size_t first, std::size_t count);  // distributed, fixed shards
+  Logs running_logs(const FitRun& run) const;  // the epoch's logs so far, summed over the ranks
+  ad::Var<T> penalty_terms(bool regularization, bool activity) const;
   Logs evaluate_rows(const xt::xarray<T>& x, const xt::xarray<T>& y, std::size_t begin, std::size_t end,
                      std::size_t batch_size);
 
@@ -193,6 +212,8 @@ class Sequential : public Module<T> {
   LossFunction<T> loss_;
   std::string loss_name_;
   std::vector<std::string> metric_names_;
+  std::shared_ptr<Communicator> comm_;
+  std::size_t shards_ = 0;  // DistributeOptions::shards
 };
 
 extern template class Sequential<float>;

@@ -1,0 +1,20 @@
+# cmake -DMPIEXEC=mpirun -DNUMPROC_FLAG=-np -DPROGRAM=lambda_sweep "-DARGS=a;b" -P same_output_under_mpirun.cmake
+# Runs PROGRAM ARGS alone and under `mpirun -np 2`; stdout must be the same apart from the
+# timings ("train_seconds", "seconds_per_epoch"), and not empty.
+function(run_program out)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE stdout ERROR_VARIABLE stderr TIMEOUT 120)
+  if(NOT code STREQUAL "0")
+    message(FATAL_ERROR "${ARGN}\nexited with '${code}':\n${stderr}")
+  endif()
+  string(REGEX REPLACE "\"(train_seconds|seconds_per_epoch)\":[-+0-9.eE]+" "\"\\1\":T" stdout "${stdout}")
+  set(${out} "${stdout}" PARENT_SCOPE)
+endfunction()
+run_program(alone ${PROGRAM} ${ARGS})
+run_program(ranks ${MPIEXEC} ${NUMPROC_FLAG} 2 --oversubscribe ${PROGRAM} ${ARGS})
+if(alone STREQUAL "")
+  message(FATAL_ERROR "no output")
+endif()
+if(NOT alone STREQUAL ranks)
+  message(FATAL_ERROR "one process printed\n${alone}\n2 ranks printed\n${ranks}")
+endif()
+message("same output on 1 process and 2 ranks:\n${alone}")
