@@ -443,7 +443,7 @@ void Optimizer<T>::load_state(const NamedArrays<T>& state) {
   if (fixed) {
     slots.reserve(slots_.size());
     for (const auto& s : slots_) {
-      slots.push_back(Slot{s.name, std::vector<xt::xarray<T>>(names.size()), s.shape});
+      slots.push_back(Slot{s.name, std::vector<xt::xarray<T>>(names.size()), s.shape, std::nullopt});
       seen.emplace_back(names.size(), false);
     }
   }
@@ -483,7 +483,7 @@ void Optimizer<T>::load_state(const NamedArrays<T>& state) {
                                  param + "'");
       }
       slots.push_back(Slot{param, std::vector<xt::xarray<T>>(names.size()),
-                           std::vector<std::size_t>(array.shape().begin(), array.shape().end())});
+                           std::vector<std::size_t>(array.shape().begin(), array.shape().end()), std::nullopt});
       seen.emplace_back(names.size(), false);
       slot = slots.end() - 1;
     }
