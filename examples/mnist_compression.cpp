@@ -60,8 +60,8 @@ constexpr double ratio_target = 12;     // Han et al. 2015: LeNet-300-100 to 8% 
 constexpr double speedup_target = 3, size_target = 5;
 
 struct Settings {
-  std::vector<double> lambdas{1e-5, 2e-5, 4e-5, 8e-5};
-  int fine_tune_epochs = 5;
+  std::vector<double> lambdas{2e-5, 5e-5, 1e-4, 2e-4, 4e-4};
+  int fine_tune_epochs = 4;
   double fine_tune_lr = 1e-4;
   std::size_t timing_rows = 1000;
 };
@@ -360,7 +360,7 @@ int main(int argc, char** argv) {
   Settings s;
   return experiment::run_main(
       argc, argv, "Compressing the MNIST 784-512-128-10 model: proximal sparsity, masked fine-tuning, compaction",
-      {.epochs = 4, .reg = "none,l1_prox,group_prox,sparse_group_prox", .lambda = std::nullopt},
+      {.epochs = 3, .reg = "none,l1_prox,group_prox,sparse_group_prox", .lambda = std::nullopt},
       [&](const experiment::Options& opt) { run(opt, s); },
       [&](CLI::App& app) {
         app.get_option("--epochs")->description("proximal epochs at each lambda of the path");
