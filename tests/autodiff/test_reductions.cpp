@@ -428,6 +428,17 @@ BOOST_AUTO_TEST_CASE(logsumexp_and_softmax_propagate_nan) {
     for (std::size_t j = 0; j < 3; ++j) BOOST_TEST(std::isnan(p(0, j)));
     for (std::size_t j = 0; j < 3; ++j) BOOST_TEST(!std::isnan(p(1, j)));
   }
+  // Infinite lines as in PyTorch: a line with +inf, or all -inf, is NaN; a -inf entry among finite
+  // ones has probability 0 (log-probability -inf).
+  const double inf = std::numeric_limits<double>::infinity();
+  const V infinite(Array{{inf, 1, 0}, {-inf, -inf, -inf}, {-inf, 1, 1}});
+  const Array p = ad::softmax(infinite, 1).value(), lp = ad::log_softmax(infinite, 1).value();
+  for (std::size_t i = 0; i < 2; ++i) {
+    for (std::size_t j = 0; j < 3; ++j) BOOST_TEST((std::isnan(p(i, j)) && std::isnan(lp(i, j))));
+  }
+  BOOST_TEST((p(2, 0) == 0.0 && p(2, 1) == 0.5 && p(2, 2) == 0.5));
+  BOOST_TEST(lp(2, 0) == -inf);
+  BOOST_TEST(lp(2, 1) == -std::log(2.0));
   BOOST_TEST(std::isnan(ad::logsumexp(V(Array{nan, 1}), {0}).item()));
   BOOST_TEST(std::isnan(ad::sum(V(Array{nan, 1})).item()));
   BOOST_TEST(std::isnan(ad::mean(V(Array{nan, 1})).item()));

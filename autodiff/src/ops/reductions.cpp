@@ -93,16 +93,52 @@ Var<T> logsumexp(const Var<T>& x, const Axes& axes, bool keepdims) {
   return keepdims ? r : reshape(r, reduced_shape(x.shape(), ax));
 }
 
+// softmax (log = false) or log_softmax (log = true) of every line of x along `axis`, one line at
+// a time: shifted by the line's maximum m, e_k = exp(x_k - m), s = sum e_k; softmax = e_k / s,
+// log_softmax = (x_k - m) - log s. As in PyTorch, a line holding NaN or +inf, or all -inf, is NaN.
+template <class T>
+Array<T> softmax_values(const Array<T>& x, std::size_t axis, bool log) {
+  const AxisBlocks b(x.shape(), axis);
+  Array<T> v = Array<T>::from_shape(x.shape());
+  if (b.length == 0) return v;
+  for (std::size_t o = 0; o < b.outer; ++o) {
+    for (std::size_t i = 0; i < b.inner; ++i) {
+      const std::size_t at = o * b.length * b.inner + i, step = b.inner;
+      const T* p = x.data() + at;
+      T* q = v.data() + at;
+      T m = p[0];
+      for (std::size_t k = 1; k < b.length; ++k) m = reduce::Max::combine(m, p[k * step]);
+      T s = 0;
+      for (std::size_t k = 0; k < b.length; ++k) s += q[k * step] = std::exp(p[k * step] - m);
+      if (log) {
+        const T log_s = std::log(s);
+        for (std::size_t k = 0; k < b.length; ++k) q[k * step] = (p[k * step] - m) - log_s;
+      } else {
+        for (std::size_t k = 0; k < b.length; ++k) q[k * step] /= s;
+      }
+    }
+  }
+  return v;
+}
+
+// One op each (PyTorch's formulas), not exp/sum/log chains: the forward makes one array, and the
+// backward reads the output y. softmax: dx = y * (g - sum(g * y)); log_softmax: dx = g - exp(y) *
+// sum(g), sums along the axis. Both are written with ops, so they differentiate again.
 template <class T>
 Var<T> softmax(const Var<T>& x, std::ptrdiff_t axis) {
-  normalize_axis("softmax", axis, x.dim());
-  return exp(log_softmax(x, axis));
+  const std::size_t ax = normalize_axis("softmax", axis, x.dim());
+  return make_output<T>("softmax", softmax_values(x.value(), ax, false), {&x}, [ax](BackwardContext<T>& c) {
+    const Var<T>& y = c.out;
+    c.grads[0] = y * (c.g - sum_axes(c.g * y, {ax}, true));
+  });
 }
 
 template <class T>
 Var<T> log_softmax(const Var<T>& x, std::ptrdiff_t axis) {
-  normalize_axis("log_softmax", axis, x.dim());
-  return x - logsumexp(x, {axis}, true);
+  const std::size_t ax = normalize_axis("log_softmax", axis, x.dim());
+  return make_output<T>("log_softmax", softmax_values(x.value(), ax, true), {&x}, [ax](BackwardContext<T>& c) {
+    c.grads[0] = c.g - exp(c.out) * sum_axes(c.g, {ax}, true);
+  });
 }
 
 template <class T>

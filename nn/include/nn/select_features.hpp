@@ -40,6 +40,8 @@ class SelectFeaturesLayer : public Layer<T> {
 
  private:
   std::vector<std::size_t> indices_;
+  xt::xarray<std::ptrdiff_t> picked_;  // indices_ as ad::gather takes them
+  std::size_t largest_ = 0;            // the largest index
 };
 
 template <class T> LayerPtr<T> SelectFeatures::make_layer() const { return make_layer_of<SelectFeaturesLayer, T>(*this); }
