@@ -118,9 +118,9 @@ void check_finite(const xt::xarray<T>& a, const std::string& what) {
 
 // Wraps an op's result in a Var and, when grad mode is on and an input requires grad, records
 // the op with its backward on the tape.
-template <class T>
+template <class T, class F>
 Var<T> make_output(const char* op, xt::xarray<T>&& value, std::span<const Var<T>* const> inputs,
-                   BackwardFn<T>&& backward, bool takes_broadcast_grad = false) {
+                   F&& backward, bool takes_broadcast_grad = false) {
   auto node = std::make_shared<Node<T>>();
   node->value = std::move(value);
   node->op = op;
@@ -139,7 +139,7 @@ Var<T> make_output(const char* op, xt::xarray<T>&& value, std::span<const Var<T>
     r.inputs.reserve(inputs.size());
     for (const Var<T>* in : inputs) r.inputs.push_back(*in);
     r.versions = version_sum(r.inputs, *node);
-    r.backward = std::move(backward);
+    r.backward = BackwardFn<T>(std::forward<F>(backward));  // made only when recorded
     r.takes_broadcast_grad = takes_broadcast_grad;
     node->requires_grad = true;
     tape.push(std::move(r));
@@ -147,11 +147,11 @@ Var<T> make_output(const char* op, xt::xarray<T>&& value, std::span<const Var<T>
   return Var<T>(std::move(node));
 }
 
-template <class T>
+template <class T, class F>
 Var<T> make_output(const char* op, xt::xarray<T>&& value, std::initializer_list<const Var<T>*> inputs,
-                   BackwardFn<T>&& backward, bool takes_broadcast_grad = false) {
+                   F&& backward, bool takes_broadcast_grad = false) {
   return make_output<T>(op, std::move(value), std::span<const Var<T>* const>(inputs.begin(), inputs.size()),
-                        std::move(backward), takes_broadcast_grad);
+                        std::forward<F>(backward), takes_broadcast_grad);
 }
 
 }  // namespace ad
