@@ -22,11 +22,13 @@
 //
 // stdout: one JSON line per point (and the baseline): test error before and after fine-tuning,
 // nonzero weights (kernel entries) and parameters before compaction, the compact model's nonzero
-// weights and the compression ratio (the baseline's weights over those), the compact model's parameters and .npz size, and predict times at batch 1 (µs per
+// weights and the compression ratio (the baseline's weights over those), the compact model's
+// parameters and .npz size, and predict times at batch 1 (µs per
 // image, over --timing-rows test images) and 128 (ms per batch, the whole test set) for the
 // dense baseline, the fine-tuned model on sparse kernels (ad::SparseKernels::automatic), the
 // compact model on dense kernels, and the compact model on sparse kernels; times are medians of
-// 3 rounds that alternate the four, in one process, on this machine's threads.
+// 7 rounds that alternate the four, in one process, on this machine's threads (batch-1 rounds
+// first, then batch-128 rounds).
 // stderr: progress, the compact model's summary, and the table of every point.
 // Files:  <out>/mnist_compression.png (test error against nonzero weights, log x; the baseline and
 //         the 0.3-point band around it; the 12x line), <out>/mnist_compression_<point>.npz (the
@@ -121,7 +123,9 @@ Counts count(const Model& m) {
   return c;
 }
 
-// Predict times of several (model, kernel mode) configurations, alternated over 3 rounds.
+// Predict times of several (model, kernel mode) configurations, alternated over 7 rounds (the
+// median is reported). All batch-1 rounds run before the batch-128 ones, so a whole-test-set
+// predict never flushes the caches just before a batch-1 measurement.
 struct Timing {
   double batch1_us = 0, batch128_ms = 0;
 };
@@ -133,18 +137,24 @@ struct Config {
 std::vector<Timing> time_predict(const std::vector<Config>& configs, const xt::xarray<float>& x_test,
                                  std::size_t rows) {
   using Clock = std::chrono::steady_clock;
+  constexpr int rounds = 7;
   std::vector<xt::xarray<float>> singles;
   for (std::size_t i = 0; i < rows; ++i) singles.push_back(xt::xarray<float>(xt::view(x_test, xt::range(i, i + 1))));
   std::vector<std::vector<double>> one(configs.size()), full(configs.size());
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < rounds; ++round) {
     for (std::size_t c = 0; c < configs.size(); ++c) {
       ad::set_sparse_kernels(configs[c].mode);
-      auto t0 = Clock::now();
+      const auto t0 = Clock::now();
       for (const auto& x : singles) configs[c].model->predict(x, 1);
       one[c].push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / double(rows));
-      t0 = Clock::now();
+    }
+  }
+  const double batches = std::ceil(double(x_test.shape()[0]) / double(batch));
+  for (int round = 0; round < rounds; ++round) {
+    for (std::size_t c = 0; c < configs.size(); ++c) {
+      ad::set_sparse_kernels(configs[c].mode);
+      const auto t0 = Clock::now();
       configs[c].model->predict(x_test, batch);
-      const double batches = std::ceil(double(x_test.shape()[0]) / double(batch));
       full[c].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / batches);
     }
   }
@@ -205,9 +215,12 @@ struct Point {
   double ratio(const Baseline& b) const {
     return double(b.counts.weights) / double(std::max<std::size_t>(compact_weights_nonzero, 1));
   }
+  // The speed target compares the models as a user runs them: the dense baseline with sparse
+  // kernels off (dense BLAS), the compact model in the default mode (SparseKernels::automatic,
+  // which keeps the BLAS for any kernel denser than the measured threshold).
   bool meets(const Baseline& b) const {
     return error - baseline_error <= error_band && ratio(b) >= ratio_target &&
-           times[0].batch1_us >= speedup_target * times[2].batch1_us && b.npz_bytes >= size_target * npz_bytes;
+           times[0].batch1_us >= speedup_target * times[3].batch1_us && b.npz_bytes >= size_target * npz_bytes;
   }
 };
 
