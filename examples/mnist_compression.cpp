@@ -23,12 +23,11 @@
 // stdout: one JSON line per point (and the baseline): test error before and after fine-tuning,
 // nonzero weights (kernel entries) and parameters before compaction, the compact model's nonzero
 // weights and the compression ratio (the baseline's weights over those), the compact model's
-// parameters and .npz size, and predict times at batch 1 (µs per
-// image, over --timing-rows test images) and 128 (ms per batch, the whole test set) for the
-// dense baseline, the fine-tuned model on sparse kernels (ad::SparseKernels::automatic), the
-// compact model on dense kernels, and the compact model on sparse kernels; times are medians of
-// 7 rounds that alternate the four, in one process, on this machine's threads (batch-1 rounds
-// first, then batch-128 rounds).
+// parameters and .npz size, and predict times at batch 1 (µs per image, over --timing-rows test
+// images) and 128 (ms per batch, the whole test set) for the dense baseline, the fine-tuned model
+// on sparse kernels (ad::SparseKernels::automatic), the compact model on dense kernels, and the
+// compact model on sparse kernels; times are medians of 7 rounds that alternate the four, in one
+// process, on this machine's threads (batch-1 rounds first, then batch-128 rounds).
 // stderr: progress, the compact model's summary, and the table of every point.
 // Files:  <out>/mnist_compression.png (test error against nonzero weights, log x; the baseline and
 //         the 0.3-point band around it; the 12x line), <out>/mnist_compression_<point>.npz (the
